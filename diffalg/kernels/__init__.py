@@ -1,0 +1,1 @@
+"""numba kernels: pure functions on numpy arrays and the descriptor's index tables."""

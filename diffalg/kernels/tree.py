@@ -1,0 +1,75 @@
+"""Walks of the monomial tree: composition of series and evaluation at points.
+
+Every monomial is its parent times one variable (``Descriptor.tree``), so one
+product per node builds all monomials of the substituted series; the value of
+the node is shared by every output that has a coefficient there.  Composition
+walks the tree depth first, keeping only one product per depth alive, and
+skips any subtree in which no output has a nonzero coefficient.  Evaluation at
+plain points runs the same walk on numbers.
+"""
+
+import numpy as np
+from numba import njit
+
+from .mul import mul_into
+
+
+@njit(cache=True)
+def compose_rows(F, G, out, parent, var, dfs, dfs_end, degrees, ord_off, pair_off, tab):
+    """``out[r] = F[r](G[0], G[1], ...)``: substitute series ``G[v]`` for variable ``v``.
+
+    ``F`` is ``(nf, ncoef_f)``, ``G`` is ``(nn, ncoef_g)`` (one series per variable of
+    ``F``'s descriptor, possibly in another descriptor whose tables are passed),
+    ``out`` is ``(nf, ncoef_g)``.
+    """
+    nf, m = F.shape
+    mg = G.shape[1]  # G may live in another descriptor than F
+    o = degrees.max()
+    stack = np.empty((o + 1, mg))
+    work = np.empty(mg + 1)
+    stack[0, :] = 0.0
+    stack[0, 0] = 1.0
+    for r in range(nf):
+        out[r, :] = F[r, 0]
+        out[r, 1:] = 0.0
+    # cum[p] = number of nodes before DFS position p holding a nonzero coefficient
+    cum = np.zeros(m + 1, dtype=np.int64)
+    for p in range(m):
+        i = dfs[p]
+        nz = 0
+        for r in range(nf):
+            if F[r, i] != 0.0:
+                nz = 1
+        cum[p + 1] = cum[p] + nz
+    p = 1  # position 0 is the root (the constant monomial)
+    while p < m:
+        if cum[dfs_end[p]] == cum[p]:  # nothing below this node is used
+            p = dfs_end[p]
+            continue
+        i = dfs[p]
+        d = degrees[i]
+        mul_into(stack[d - 1], G[var[i]], stack[d], work, ord_off, pair_off, tab)
+        for r in range(nf):
+            c = F[r, i]
+            if c != 0.0:
+                for j in range(mg):
+                    out[r, j] += c * stack[d, j]
+        p += 1
+
+
+@njit(cache=True)
+def eval_rows(F, points, out, parent, var):
+    """``out[r, q] = Σ_i F[r, i] · Π_v points[q, v]^{e_iv}`` by the monomial tree."""
+    nf, m = F.shape
+    mono = np.empty(m)
+    mono[0] = 1.0
+    for q in range(points.shape[0]):
+        x = points[q]
+        for i in range(1, m):
+            mono[i] = mono[parent[i]] * x[var[i]]
+        for r in range(nf):
+            s = 0.0
+            f = F[r]
+            for i in range(m):
+                s += f[i] * mono[i]
+            out[r, q] = s

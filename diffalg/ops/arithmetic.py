@@ -1,0 +1,148 @@
+"""Arithmetic primitives: + - * / **, negation, comparisons.
+
+DA forwards take series as coefficient arrays and reals as :class:`Real`, so
+a number meeting a series costs an array operation, not a series product.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..kernels.functions import POW, RECIP, div_rows
+from ..kernels.mul import mul as mul_kernel
+from ..kernels.mul import mul_rows
+from ..tensor import Tensor
+from .functions import exp, log, unary_series
+from .registry import Real, apply, as_tensor, broadcast_series, primitive, real_broadcast
+
+
+def _add_const(series, real, sign=1.0):
+    s, r = real_broadcast(series, real)
+    out = np.array(s, dtype=np.float64) * sign
+    out[..., 0] += r[..., 0]
+    return out
+
+
+def _add_da(d, a, b):
+    if isinstance(a, Real):
+        return _add_const(b, a.value)
+    if isinstance(b, Real):
+        return _add_const(a, b.value)
+    return _series_binary(d, a, b, np.add)
+
+
+def _sub_da(d, a, b):
+    if isinstance(a, Real):
+        return _add_const(b, a.value, -1.0)
+    if isinstance(b, Real):
+        return _add_const(a, -np.asarray(b.value, dtype=np.float64))
+    return _series_binary(d, a, b, np.subtract)
+
+
+def _series_binary(d, a, b, ufunc):
+    if a.shape == b.shape:
+        return ufunc(a, b)
+    shape, (ra, rb) = broadcast_series(d, a, b)
+    return ufunc(ra, rb).reshape(shape + (d.ncoef,))
+
+
+def _mul_da(d, a, b):
+    if isinstance(a, Real) or isinstance(b, Real):
+        s, r = (b, a.value) if isinstance(a, Real) else (a, b.value)
+        s, r = real_broadcast(s, r)
+        return s * r
+    if a.ndim == 1 and b.ndim == 1:  # two scalars: the common, overhead-bound case
+        out = np.empty(d.ncoef)
+        mul_kernel(a, b, out, *d.mul_args)
+        return out
+    shape, (ra, rb) = broadcast_series(d, a, b)
+    out = np.empty_like(ra)
+    mul_rows(ra, rb, out, *d.mul_args)
+    return out.reshape(shape + (d.ncoef,))
+
+
+def _check_nonzero(name, b):
+    b0 = b[..., 0]
+    if not np.all(b0 != 0.0):
+        raise ZeroDivisionError(
+            f"{name}: the divisor's constant part is 0; a series has no inverse there"
+        )
+
+
+def _div_da(d, a, b):
+    if isinstance(b, Real):
+        s, r = real_broadcast(a, b.value)
+        return s / r
+    _check_nonzero("division", b)
+    if isinstance(a, Real):
+        s, r = real_broadcast(unary_series(d, b, RECIP), a.value)
+        return s * r
+    shape, (ra, rb) = broadcast_series(d, a, b)
+    out = np.empty_like(ra)
+    div_rows(ra, rb, out, *d.mul_args)
+    return out.reshape(shape + (d.ncoef,))
+
+
+add = primitive("add", real=np.add, da=_add_da)
+sub = primitive("sub", real=np.subtract, da=_sub_da)
+mul = primitive("mul", real=np.multiply, da=_mul_da)
+div = primitive("div", real=np.true_divide, da=_div_da)
+neg = primitive("neg", real=np.negative, da=lambda d, a: -a)
+
+
+def _powi(d, a, n):
+    """``a**n`` for an integer ``n >= 0`` by repeated squaring (works at a0 = 0)."""
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else _mul_da(d, result, base)
+        n >>= 1
+        if n:
+            base = _mul_da(d, base, base)
+    return result
+
+
+def _pow_da(d, a, p):
+    if not isinstance(p, Real) or np.ndim(p.value) != 0:
+        raise TypeError("series ** needs a number exponent here; use dg.pow for series exponents")
+    p = float(p.value)
+    a0 = a[..., 0]
+    if p == 0.0:
+        return _add_const(np.zeros_like(a), 1.0)
+    if p.is_integer():
+        if np.all(a0 != 0.0):
+            return unary_series(d, a, POW, p)  # one product by the recurrence
+        if p > 0:
+            return _powi(d, a, int(p))
+        raise ZeroDivisionError(f"x**{p:g}: constant part 0 and a negative exponent")
+    if not np.all(a0 > 0.0):
+        bad = a0[~(a0 > 0.0)].flat[0]
+        raise ValueError(
+            f"x**{p:g}: constant part {bad:g} outside the domain (0, inf) of a non-integer power"
+        )
+    return unary_series(d, a, POW, p)
+
+
+_pow_number = primitive("pow", real=np.power, da=_pow_da)
+
+
+def pow(a, p):  # noqa: A001 - the name users expect
+    """``a ** p``: integer, real or series exponent (``exp(p·log a)`` for a series ``p``)."""
+    if isinstance(p, Tensor) and p.desc is not None:
+        return exp(p * log(a))
+    if isinstance(a, Tensor) or isinstance(p, numbers.Number) or not isinstance(p, Tensor):
+        return _pow_number(a, p)
+    return exp(p * log(as_tensor(a)))
+
+
+def compare(ufunc, a, b):
+    """Compare values; a series compares by its constant part (``if x > 0`` works)."""
+    a, b = as_tensor(a), as_tensor(b)
+    av = a.data[..., 0] if a.desc is not None else a.data
+    bv = b.data[..., 0] if b.desc is not None else b.data
+    return Tensor(ufunc(av, bv))
+
+
+__all__ = ["add", "sub", "mul", "div", "neg", "pow", "compare", "apply"]

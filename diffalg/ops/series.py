@@ -1,0 +1,178 @@
+"""Series operators and read-out: deriv, integ, truncate, compose, eval, norm.
+
+``deriv``/``integ``/``truncate`` are linear maps on coefficient arrays, done
+as numpy gathers with the descriptor's shift tables (no loop over
+coefficients in Python).  Composition and evaluation walk the monomial tree
+in numba (:mod:`diffalg.kernels.tree`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..kernels.tree import compose_rows, eval_rows
+from ..tensor import Tensor
+from .registry import as_tensor, primitive
+
+
+def _need_series(t, what):
+    if not isinstance(t, Tensor) or t.desc is None:
+        raise TypeError(f"{what} needs a DA tensor (a series)")
+    return t
+
+
+def _deriv_da(d, a, var):
+    v = d.var_index(var)
+    down, _ = d.shift_tables
+    src = np.nonzero(down[v] < d.ncoef)[0]
+    out = np.zeros_like(a)
+    out[..., down[v, src]] = a[..., src] * d.monomials[src, v]
+    return out
+
+
+def _integ_da(d, a, var):
+    v = d.var_index(var)
+    _, up = d.shift_tables
+    src = np.nonzero(up[v] < d.ncoef)[0]
+    out = np.zeros_like(a)
+    out[..., up[v, src]] = a[..., src] / (d.monomials[src, v] + 1.0)
+    return out
+
+
+def _truncate_da(d, a, order):
+    if not 0 <= order:
+        raise ValueError(f"truncate: order must be >= 0, got {order}")
+    out = a.copy()
+    out[..., d.ord_off[min(order, d.order) + 1] :] = 0.0
+    return out
+
+
+deriv = primitive("deriv", da=_deriv_da)
+integ = primitive("integ", da=_integ_da)
+truncate = primitive("truncate", da=_truncate_da)
+
+
+def _scalar_or_array(x):
+    return float(x) if np.ndim(x) == 0 else x
+
+
+def const(t):
+    return _scalar_or_array(_need_series(t, "const").data[..., 0])
+
+
+def coeff(t, exponents):
+    d = _need_series(t, "coeff").desc
+    return _scalar_or_array(t.data[..., d.index(exponents)])
+
+
+def derivative(t, exponents):
+    d = _need_series(t, "derivative").desc
+    i = d.index(exponents)
+    return _scalar_or_array(t.data[..., i] * d.factorials[i])
+
+
+def gradient(t):
+    d = _need_series(t, "gradient").desc
+    if d.order < 1:
+        return np.zeros(t.shape + (d.nn,))
+    return t.data[..., 1 : 1 + d.nn].copy()
+
+
+def hessian(t):
+    d = _need_series(t, "hessian").desc
+    if d.order < 2:
+        return np.zeros(t.shape + (d.nn, d.nn))
+    e = np.eye(d.nn, dtype=np.int64)
+    pairs = e[:, None, :] + e[None, :, :]
+    keys = pairs @ (np.int64(d.order + 1) ** np.arange(d.nn, dtype=np.int64))
+    idx = d.lookup(keys.ravel())
+    ok = idx < d.ncoef  # parameter pairs beyond param_order have no coefficient
+    vals = np.zeros(t.shape + (d.nn * d.nn,))
+    vals[..., ok] = t.data[..., idx[ok]] * d.factorials[idx[ok]]
+    return vals.reshape(t.shape + (d.nn, d.nn))
+
+
+def norm(t, ord=1):
+    c = np.abs(_need_series(t, "norm").data)
+    if ord == 1:
+        r = c.sum(axis=-1)
+    elif ord == 2:
+        r = np.sqrt((c * c).sum(axis=-1))
+    elif ord == np.inf:
+        r = c.max(axis=-1)
+    else:
+        raise ValueError(f"norm: ord must be 1, 2 or inf, got {ord!r}")
+    return _scalar_or_array(r)
+
+
+def compose(f, *gs):
+    """``f(g_1, ..., g_nn)``: substitute series ``g`` for ``f``'s variables (and params).
+
+    ``gs`` is one 1-d DA tensor of length ``nn`` or ``nn`` DA tensors of one
+    descriptor (which may differ from ``f``'s).  ``f``'s variables are the
+    displacements ``dx``, so substituting ``g = x0 + dx`` shifts nothing: the
+    constant parts of ``g`` are what is put in.
+    """
+    d = _need_series(f, "compose").desc
+    if len(gs) == 1 and isinstance(gs[0], (list, tuple)):
+        gs = tuple(gs[0])
+    if len(gs) == 1 and isinstance(gs[0], Tensor) and gs[0].ndim == 1:
+        gs = tuple(gs[0])
+    gs = [as_tensor(g) for g in gs]
+    if len(gs) != d.nn:
+        raise ValueError(f"compose: {d!r} has {d.nn} variables, got {len(gs)} series")
+    if any(g.desc is None or g.ndim != 0 for g in gs):
+        raise TypeError(
+            "compose: every substituted value must be a 0-d DA tensor (use eval for points)"
+        )
+    dg = gs[0].desc
+    if any(g.desc is not dg for g in gs):
+        raise ValueError("compose: the substituted series must share one descriptor")
+    G = np.stack([g.data for g in gs])
+    F = np.ascontiguousarray(f.data).reshape(-1, d.ncoef)
+    out = np.empty((F.shape[0], dg.ncoef))
+    parent, var = d.tree
+    dfs, end = d.tree_dfs
+    compose_rows(F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
+    return Tensor(out.reshape(f.shape + (dg.ncoef,)), dg)
+
+
+def evaluate(f, points):
+    """The polynomial at displacements ``points``: ``(nn,)`` or ``(npoints, nn)``."""
+    d = _need_series(f, "eval").desc
+    p = np.asarray(points, dtype=np.float64)
+    single = p.ndim == 1
+    p = np.atleast_2d(p)
+    if p.ndim != 2 or p.shape[1] != d.nn:
+        raise ValueError(f"eval: points must have shape (npoints, {d.nn}), got {np.shape(points)}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError("eval: points must be finite")
+    F = np.ascontiguousarray(f.data).reshape(-1, d.ncoef)
+    out = np.empty((F.shape[0], p.shape[0]))
+    parent, var = d.tree
+    eval_rows(F, np.ascontiguousarray(p), out, parent, var)
+    out = out.reshape(f.shape + (p.shape[0],))
+    return _scalar_or_array(out[..., 0]) if single else out
+
+
+def table(t, limit=20) -> str:
+    """Readable coefficient table: index, coefficient, order, exponents (nonzero only)."""
+    d = t.desc
+    rows = t.data.reshape(-1, d.ncoef)
+    idx = list(np.ndindex(t.shape)) if t.shape else [()]
+    names = " ".join(f"{n:>3}" for n in d.names)
+    out = []
+    for k, (pos, c) in enumerate(zip(idx, rows, strict=False)):
+        if k == limit:
+            out.append(f"... ({len(idx) - limit} more series)")
+            break
+        if t.shape:
+            out.append(f"[{', '.join(map(str, pos))}]")
+        out.append(f"{'I':>6}  {'COEFFICIENT':<24}{'ORDER':>5}  {names}")
+        nz = np.nonzero(c)[0]
+        for n, i in enumerate(nz, 1):
+            exps = " ".join(f"{e:>3}" for e in d.monomials[i])
+            out.append(f"{n:>6}  {c[i]:< 24.16e}{d.degrees[i]:>5}  {exps}")
+        if not len(nz):
+            out.append("       ALL COEFFICIENTS ZERO")
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""Test and benchmark helpers: peer differential-algebra libraries behind one interface."""
