@@ -20,8 +20,8 @@ from .registry import Real, apply, as_tensor, broadcast_series, primitive, real_
 
 def _add_const(series, real, sign=1.0):
     s, r = real_broadcast(series, real)
-    out = np.array(s, dtype=np.float64) * sign
-    out[..., 0] += r[..., 0]
+    out = s * sign if sign != 1.0 else np.array(s, dtype=np.float64)
+    out[..., 0] += r if isinstance(r, float) else r[..., 0]
     return out
 
 
@@ -37,7 +37,7 @@ def _sub_da(d, a, b):
     if isinstance(a, Real):
         return _add_const(b, a.value, -1.0)
     if isinstance(b, Real):
-        return _add_const(a, -np.asarray(b.value, dtype=np.float64))
+        return _add_const(a, -b.value)
     return _series_binary(d, a, b, np.subtract)
 
 
@@ -64,8 +64,7 @@ def _mul_da(d, a, b):
 
 
 def _check_nonzero(name, b):
-    b0 = b[..., 0]
-    if not np.all(b0 != 0.0):
+    if not (b[0] != 0.0 if b.ndim == 1 else np.all(b[..., 0] != 0.0)):
         raise ZeroDivisionError(
             f"{name}: the divisor's constant part is 0; a series has no inverse there"
         )
@@ -79,6 +78,10 @@ def _div_da(d, a, b):
     if isinstance(a, Real):
         s, r = real_broadcast(unary_series(d, b, RECIP), a.value)
         return s * r
+    if a.ndim == 1 and b.ndim == 1:
+        out = np.empty(d.ncoef)
+        div_rows(a[None], b[None], out[None], *d.mul_args)
+        return out
     shape, (ra, rb) = broadcast_series(d, a, b)
     out = np.empty_like(ra)
     div_rows(ra, rb, out, *d.mul_args)

@@ -83,6 +83,15 @@ def common_descriptor(args) -> Descriptor | None:
     return desc
 
 
+def _operand(a):
+    """A DA forward's view of one operand: series data, or :class:`Real`."""
+    if isinstance(a, Tensor):
+        return a.data if a.desc is not None else Real(a.data)
+    if isinstance(a, (float, int)):
+        return Real(float(a))
+    return Real(as_tensor(a).data)
+
+
 def apply(prim: Primitive, *args, **kw) -> Tensor:
     """Run ``prim`` on tensors/numbers in the algebra they live in."""
     desc = common_descriptor(args)
@@ -93,13 +102,7 @@ def apply(prim: Primitive, *args, **kw) -> Tensor:
         return Tensor(prim.real(*datas, **kw))
     if prim.da is None:
         raise TypeError(f"{prim.name} is not defined for DA tensors")
-    ops = [
-        a.data
-        if isinstance(a, Tensor) and a.desc is not None
-        else Real(a.data if isinstance(a, Tensor) else as_tensor(a).data)
-        for a in args
-    ]
-    return Tensor(prim.da(desc, *ops, **kw), desc)
+    return Tensor(prim.da(desc, *map(_operand, args), **kw), desc)
 
 
 def da_shape(data: np.ndarray) -> tuple[int, ...]:
@@ -124,8 +127,10 @@ def broadcast_series(desc: Descriptor, *datas) -> tuple[tuple[int, ...], list[np
     return shape, rows
 
 
-def real_broadcast(series: np.ndarray, real) -> tuple[np.ndarray, np.ndarray]:
+def real_broadcast(series: np.ndarray, real) -> tuple[np.ndarray, np.ndarray | float]:
     """Broadcast a real array against series data; the real gains a trailing axis."""
+    if isinstance(real, float):  # a number: nothing to broadcast
+        return series, real
     r = np.asarray(real, dtype=np.float64)
     shapes = (da_shape(series), r.shape)
     try:
