@@ -56,8 +56,8 @@ def load(path):
     try:
         with np.load(path, allow_pickle=False) as z:
             files = {k: z[k] for k in z.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise ValueError(f"{path}: not a diffalg file (cannot read it as npz: {e})") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ValueError(f"{path}: not a diffalg file (not a readable npz archive)") from None
     try:
         header = json.loads(files.pop("__header__").tobytes().decode())
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError):

@@ -182,7 +182,7 @@ class Tensor:
         return ops.reshape(self, *shape)
 
     def sum(self, axis=None):
-        return ops.sum(self, axis)
+        return ops.sum(self, axis=axis)
 
     def transpose(self, *axes):
         return ops.transpose(self, *axes)

@@ -9,6 +9,7 @@ vector-Jacobian product to each primitive in the same place (``vjp`` slot).
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -86,10 +87,19 @@ def common_descriptor(args) -> Descriptor | None:
 def _operand(a):
     """A DA forward's view of one operand: series data, or :class:`Real`."""
     if isinstance(a, Tensor):
-        return a.data if a.desc is not None else Real(a.data)
+        if a.desc is not None:
+            return a.data
+        if not np.all(np.isfinite(a.data)):
+            raise ValueError("non-finite values combined with a series")
+        return Real(a.data)
     if isinstance(a, (float, int)):
+        if not math.isfinite(a):
+            raise ValueError(f"non-finite number {a} combined with a series")
         return Real(float(a))
-    return Real(as_tensor(a).data)
+    v = as_tensor(a).data
+    if not np.all(np.isfinite(v)):
+        raise ValueError("non-finite values combined with a series")
+    return Real(v)
 
 
 def apply(prim: Primitive, *args, **kw) -> Tensor:

@@ -47,9 +47,24 @@ def _truncate_da(d, a, order):
     return out
 
 
-deriv = primitive("deriv", da=_deriv_da)
-integ = primitive("integ", da=_integ_da)
-truncate = primitive("truncate", da=_truncate_da)
+deriv_p = primitive("deriv", da=_deriv_da)
+integ_p = primitive("integ", da=_integ_da)
+truncate_p = primitive("truncate", da=_truncate_da)
+
+
+def deriv(t, var):
+    """``∂t/∂x_var`` of a series (``var``: index or name)."""
+    return deriv_p(t, var=var)
+
+
+def integ(t, var):
+    """Antiderivative of a series in ``x_var`` (zero constant of integration)."""
+    return integ_p(t, var=var)
+
+
+def truncate(t, order):
+    """``t`` with every coefficient of degree above ``order`` dropped."""
+    return truncate_p(t, order=order)
 
 
 def _scalar_or_array(x):
@@ -109,9 +124,10 @@ def compose(f, *gs):
     """``f(g_1, ..., g_nn)``: substitute series ``g`` for ``f``'s variables (and params).
 
     ``gs`` is one 1-d DA tensor of length ``nn`` or ``nn`` DA tensors of one
-    descriptor (which may differ from ``f``'s).  ``f``'s variables are the
-    displacements ``dx``, so substituting ``g = x0 + dx`` shifts nothing: the
-    constant parts of ``g`` are what is put in.
+    descriptor (which may differ from ``f``'s).  ``f`` is a polynomial in the
+    displacements ``dx``, and ``g`` replaces ``dx`` whole: its constant part is
+    a displacement too, so ``f.compose(x, y)`` with ``x = 2 + dx`` evaluates
+    ``f`` at displacement 2 (usually ``g`` has a zero constant part).
     """
     d = _need_series(f, "compose").desc
     if len(gs) == 1 and isinstance(gs[0], (list, tuple)):

@@ -20,9 +20,16 @@ def _series_index(idx):
     return idx + (slice(None),) if any(i is Ellipsis for i in idx) else idx
 
 
-getitem = primitive(
+getitem_p = primitive(
     "getitem", real=lambda a, idx: a[idx], da=lambda d, a, idx: a[_series_index(idx)]
 )
+
+
+def getitem(t, idx):
+    """``t[idx]``: numpy indexing over the element axes."""
+    if isinstance(idx, Tensor):
+        idx = idx.numpy()
+    return getitem_p(t, idx=idx)
 
 
 def setitem(t: Tensor, idx, value):
@@ -91,7 +98,12 @@ def _sum_da(d, a, axis):
     return a.sum(axis=axis)
 
 
-sum = primitive("sum", real=lambda a, axis: np.sum(a, axis=axis), da=_sum_da)  # noqa: A001
+sum_p = primitive("sum", real=lambda a, axis: np.sum(a, axis=axis), da=_sum_da)
+
+
+def sum(t, axis=None):  # noqa: A001 - numpy's name
+    """Sum over ``axis`` (an int, a tuple, or ``None`` for all element axes)."""
+    return sum_p(as_tensor(t), axis=axis)
 
 
 def _join(name, np_join):
