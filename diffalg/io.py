@@ -54,7 +54,10 @@ def save(obj, path) -> None:
 def load(path):
     """Load what :func:`save` wrote; a clear ``ValueError`` for anything else."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        z = np.load(path, allow_pickle=False)
+        if not isinstance(z, np.lib.npyio.NpzFile):
+            raise ValueError("a single array, not an archive")
+        with z:
             files = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise ValueError(f"{path}: not a diffalg file (not a readable npz archive)") from None
@@ -63,9 +66,8 @@ def load(path):
     except (KeyError, UnicodeDecodeError, json.JSONDecodeError):
         raise ValueError(f"{path}: not a diffalg file (no readable header)") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ValueError(
-            f"{path}: foreign file (format {header.get('format')!r}, expected {FORMAT!r})"
-        )
+        found = header.get("format") if isinstance(header, dict) else type(header).__name__
+        raise ValueError(f"{path}: foreign file (format {found!r}, expected {FORMAT!r})")
     if header.get("version") != VERSION:
         raise ValueError(f"{path}: unsupported version {header.get('version')!r}")
     out = {}
@@ -92,8 +94,10 @@ def load(path):
                 if not np.all(np.isfinite(data)):
                     raise ValueError(f"tensor {name!r}: non-finite coefficients")
             out[name] = Tensor(data, desc)
-    except (KeyError, TypeError) as e:
+        if header.get("single"):
+            return out[""]
+    except (KeyError, TypeError, AttributeError) as e:
         raise ValueError(f"{path}: corrupted diffalg file (missing or malformed {e})") from None
     except ValueError as e:
         raise ValueError(f"{path}: corrupted diffalg file: {e}") from None
-    return out[""] if header.get("single") else out
+    return out

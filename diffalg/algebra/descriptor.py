@@ -61,6 +61,11 @@ class Descriptor:
         self.nn = self.nv + self.np
         self.order = order
         self.param_order = param_order
+        if (order + 1) ** self.nn >= 2**63:  # monomial keys would overflow int64
+            raise ValueError(
+                f"{self.nn} variables at order {order} are beyond this engine's monomial keys "
+                f"((order+1)**nn must stay below 2**63)"
+            )
         exps = graded_exponents(self.nn, order)
         if self.np:
             exps = exps[exps[:, self.nv :].sum(axis=1) <= param_order]
@@ -148,7 +153,8 @@ class Descriptor:
         value = np.asarray(value, dtype=np.float64)
         data = np.zeros(value.shape + (self.ncoef,))
         data[..., 0] = value
-        data[..., 1 + i] = 1.0
+        if self.order >= 1:  # at order 0 a variable is just its value
+            data[..., 1 + i] = 1.0
         return self._series(data)
 
     def vars(self, point=None):

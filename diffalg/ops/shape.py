@@ -13,15 +13,22 @@ from .arithmetic import _mul_da
 from .registry import Real, as_tensor, common_descriptor, primitive
 
 
-def _series_index(idx):
+def _series_index(idx, ndim):
     """An index over element axes, made safe for the trailing coefficient axis."""
     idx = idx if isinstance(idx, tuple) else (idx,)
     idx = tuple(i.data if isinstance(i, Tensor) else i for i in idx)
+    used = 0
+    for i in idx:
+        if i is None or i is Ellipsis:
+            continue
+        used += np.ndim(i) if getattr(i, "dtype", None) is np.dtype(bool) else 1
+    if used > ndim:
+        raise IndexError(f"too many indices for a tensor of {ndim} dimensions: {used} given")
     return idx + (slice(None),) if any(i is Ellipsis for i in idx) else idx
 
 
 getitem_p = primitive(
-    "getitem", real=lambda a, idx: a[idx], da=lambda d, a, idx: a[_series_index(idx)]
+    "getitem", real=lambda a, idx: a[idx], da=lambda d, a, idx: a[_series_index(idx, a.ndim - 1)]
 )
 
 
@@ -41,7 +48,7 @@ def setitem(t: Tensor, idx, value):
         t.data[idx.data if isinstance(idx, Tensor) else idx] = value.data
         return
     common_descriptor([t, value])
-    sidx = _series_index(idx)
+    sidx = _series_index(idx, t.data.ndim - 1)
     t.data[sidx] = value.data if value.desc is not None else _lift(t.desc, Real(value.data))
 
 
