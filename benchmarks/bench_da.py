@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import operator
 import os
 import platform
 import statistics
@@ -155,6 +156,16 @@ def ours_variants(dg, d, a: np.ndarray, b: np.ndarray, s: np.ndarray, jit):
     return mul_v, sin_v, results
 
 
+def _looped(f, *args):
+    """A timing body calling ``f(*args)`` ``n`` times."""
+
+    def run(n):
+        for _ in range(n):
+            f(*args)
+
+    return run
+
+
 def gtpsa_variants(d, a, b, s):
     import madng_tpsa as mt
 
@@ -167,21 +178,8 @@ def gtpsa_variants(d, a, b, s):
     pa, ps, po = ta._ptr, ts._ptr, sout._ptr
     py_sin = be.fn.sin
 
-    def c_mul_loop(n):
-        for _ in range(n):
-            c_mul(ta, tb, out)
-
-    def c_sin_loop(n):
-        for _ in range(n):
-            c_sin(ps, po)
-
-    def py_mul(n):
-        for _ in range(n):
-            ta * tb
-
-    def py_sin_loop(n):
-        for _ in range(n):
-            py_sin(ts)
+    c_mul_loop, c_sin_loop = _looped(c_mul, ta, tb, out), _looped(c_sin, ps, po)
+    py_mul, py_sin_loop = _looped(operator.mul, ta, tb), _looped(py_sin, ts)
 
     be.raw_mul(ta, tb, out)
     c_sin(ps, po)
@@ -203,21 +201,8 @@ def dace_variants(d, a, b, s):
     c_mul, c_sin = be.mul_timer(), core.DAlib.daceSine
     ps, po = ds._as_parameter_, sout._as_parameter_
 
-    def c_mul_loop(n):
-        for _ in range(n):
-            c_mul(da, db, out)
-
-    def c_sin_loop(n):
-        for _ in range(n):
-            c_sin(ps, po)
-
-    def py_mul(n):
-        for _ in range(n):
-            da * db
-
-    def py_sin(n):
-        for _ in range(n):
-            ds.sin()
+    c_mul_loop, c_sin_loop = _looped(c_mul, da, db, out), _looped(c_sin, ps, po)
+    py_mul, py_sin = _looped(operator.mul, da, db), _looped(ds.sin)
 
     c_mul(da, db, out)
     c_sin(ps, po)
