@@ -47,7 +47,7 @@ def save(obj, path) -> None:
                 "param_order": d.param_order,
             },
         }
-        arrays[f"a{n}"] = t.data
+        arrays[f"a{n}"] = t._data
     np.savez(path, __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
 
 

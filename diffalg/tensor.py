@@ -1,12 +1,17 @@
 """The Tensor: an n-d array whose elements live in an algebra.
 
-The algebra is either the reals (``desc is None``; ``data`` is a float/int/bool
+The algebra is either the reals (``desc is None``; ``_data`` is a float/int/bool
 ndarray of the tensor's shape) or a descriptor's truncated power series
-(``data`` is float64 with one trailing axis of ``desc.ncoef`` coefficients).
+(``_data`` is float64 with one trailing axis of ``desc.ncoef`` coefficients).
 A DA scalar is a 0-d tensor of series; a Taylor map a 1-d one.
 
-Operators and methods delegate to the primitives in :mod:`diffalg.ops`, which
-are bound at the end of this module's package import.
+A tensor also carries its place on the tape: ``requires_grad``, ``grad``,
+``grad_fn`` (the node that made it) and a version counter shared with its
+views, bumped by every in-place change so the tape can refuse stale values.
+
+Operators delegate to the primitives in :mod:`diffalg.ops` (bound when that
+package is imported, with the PyTorch-named methods of
+:mod:`diffalg.ops.methods`); ``backward`` to :mod:`diffalg.autograd`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ import numpy as np
 from .algebra import Descriptor
 
 ops = None  # the diffalg.ops package, set by diffalg/ops/__init__.py (it imports us)
+autograd = None  # the diffalg.autograd package, set by it on import
+
+_FLOAT_KINDS = "f"
 
 
 class Tensor:
@@ -26,14 +34,37 @@ class Tensor:
     >>> f = x * y + 1
     >>> f.const, f.coeff((1, 1)), f.shape
     (3.0, 1.0, ())
+    >>> a = dg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (a * a).sum().backward(); a.grad
+    tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "desc", "__weakref__")
+    __slots__ = (
+        "_data",
+        "desc",
+        "_rg",
+        "grad",
+        "grad_fn",
+        "_vc",
+        "_base",
+        "_accum",
+        "_retain",
+        "__weakref__",
+    )
     __array_priority__ = 1000
 
-    def __init__(self, data, desc: Descriptor | None = None):
-        self.data = data
+    def __init__(self, data, desc: Descriptor | None = None, requires_grad=False):
+        self._data = data
         self.desc = desc
+        self._rg = False
+        self.grad = None
+        self.grad_fn = None
+        self._vc = [0]  # version counter, shared by views of one buffer
+        self._base = None  # the tensor this one is a view of, when the tape must know
+        self._accum = None  # the leaf's AccumulateGrad node, made on first use
+        self._retain = False
+        if requires_grad:
+            self.requires_grad = True
 
     # ----------------------------------------------------------- structure
     @property
@@ -43,18 +74,28 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape[:-1] if self.desc is not None else self.data.shape
+        return self._data.shape[:-1] if self.desc is not None else self._data.shape
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
+    def dim(self) -> int:
+        return len(self.shape)
+
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu"
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
+
+    def numel(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
 
     def __len__(self):
         if not self.shape:
@@ -62,51 +103,168 @@ class Tensor:
         return self.shape[0]
 
     def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self)))
 
+    # ------------------------------------------------------------ autograd
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if flag and self._data.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}"
+            )
+        if not flag and self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables; "
+                "use detach() to get a tensor that does not require grad"
+            )
+        self._rg = flag
+
+    def requires_grad_(self, requires_grad=True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def data(self) -> Tensor:
+        """The same values, detached from the tape (shares memory, not the version)."""
+        return Tensor(self._data, self.desc)
+
+    @data.setter
+    def data(self, value: Tensor):
+        if not isinstance(value, Tensor):
+            raise TypeError(f".data must be set to a Tensor, got {type(value).__name__}")
+        self._data, self.desc = value._data, value.desc
+
+    def detach(self) -> Tensor:
+        """A tensor sharing the values (and version counter) with no history."""
+        t = Tensor(self._data, self.desc)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        if self._base is not None:
+            raise RuntimeError("cannot detach_() a view of another tensor in place; use detach()")
+        self.grad_fn, self._rg = None, False
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate ``d self / d leaf`` into every leaf's ``.grad`` (see ``diffalg.autograd``)."""
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward``."""
+        autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retain
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        return autograd.register_hook(self, hook)
+
+    # ------------------------------------------------------------- values
     def numpy(self) -> np.ndarray:
-        """The real values as an ndarray (for series use ``coeffs``/``const``)."""
+        """The values as an ndarray sharing memory (for series use ``coeffs``/``const``)."""
         if self.desc is not None:
             raise TypeError("a DA tensor has no single value per element: use .const or .coeffs")
-        return self.data
+        if self._rg:
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        return self._data
 
     def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.numpy(), dtype=dtype)
+        if self.desc is not None:
+            raise TypeError("a DA tensor has no single value per element: use .const or .coeffs")
+        return np.asarray(self._data, dtype=dtype)
 
-    def item(self) -> float:
-        return self.numpy().item()
+    def item(self):
+        if self.desc is not None:
+            return self.const if self.shape == () else self._item_error()
+        if self._data.size != 1:
+            self._item_error()
+        return self._data.item()
+
+    def _item_error(self):
+        raise RuntimeError(
+            f"a tensor with {self.numel()} elements cannot be converted to a Python scalar"
+        )
+
+    def tolist(self):
+        return np.asarray(self).tolist()
 
     def __float__(self):
-        return float(self.const if self.desc is not None else self.item())
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.desc is not None or self._data.dtype.kind not in "iub":
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
 
     def __bool__(self):
-        if self.shape != ():
-            raise ValueError("the truth value of a tensor with more than one element is ambiguous")
-        return bool(self.const if self.desc is not None else self.data)
+        if self.numel() != 1:
+            raise RuntimeError("the truth value of a tensor with more than one element is ambiguous")
+        return bool(self.const if self.desc is not None else self._data.item())
 
     @property
     def coeffs(self) -> np.ndarray:
         """All coefficients, in the descriptor's monomial order (trailing axis)."""
         if self.desc is None:
             raise TypeError("a real tensor has no series coefficients")
-        return self.data
+        return self._data
 
     def __repr__(self):
-        if self.desc is None:
-            return "tensor(" + np.array2string(self.data, separator=", ", prefix="tensor(") + ")"
-        return f"Tensor(shape={self.shape}, {self.desc!r})"
+        if self.desc is not None:
+            return f"Tensor(shape={self.shape}, {self.desc!r})"
+        v = np.asarray(self._data)
+        fixed = v.dtype.kind == "f" and v.size and not np.all(np.mod(v[np.isfinite(v)], 1) == 0)
+        body = np.array2string(
+            v, separator=", ", prefix="tensor(", precision=4,
+            floatmode="fixed" if fixed else "maxprec",
+        )
+        extra = ""
+        if self._data.dtype not in (np.float32, np.int64, np.bool_) or not self._data.size:
+            extra += f", dtype={self._data.dtype.name}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name()}>"
+        elif self._rg:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
 
     def __str__(self):
         if self.desc is None:
             return repr(self)
         return ops.series.table(self)
 
+    def __format__(self, spec):
+        if spec and self.numel() == 1:
+            return format(self.item(), spec)
+        return str(self)
+
     # ------------------------------------------------------------ indexing
     def __getitem__(self, idx):
         return ops.shape.getitem(self, idx)
 
     def __setitem__(self, idx, value):
-        ops.shape.setitem(self, idx, value)
+        ops.inplace.setitem(self, idx, value)
 
     # ----------------------------------------------------------- operators
     def __add__(self, o):
@@ -154,6 +312,18 @@ class Tensor:
     def __rmatmul__(self, o):
         return ops.matmul(o, self)
 
+    def __iadd__(self, o):
+        return ops.inplace.add_(self, o)
+
+    def __isub__(self, o):
+        return ops.inplace.sub_(self, o)
+
+    def __imul__(self, o):
+        return ops.inplace.mul_(self, o)
+
+    def __itruediv__(self, o):
+        return ops.inplace.div_(self, o)
+
     def __lt__(self, o):
         return ops.compare(np.less, self, o)
 
@@ -172,27 +342,23 @@ class Tensor:
     def __ne__(self, o):
         return ops.compare(np.not_equal, self, o)
 
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def __and__(self, o):
+        return ops.logical_and(self, o)
+
+    def __or__(self, o):
+        return ops.logical_or(self, o)
+
     __hash__ = object.__hash__
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kw):
         return ops.ufuncs.dispatch(ufunc, method, inputs, kw)
 
-    # ---------------------------------------------------------- shape ops
-    def reshape(self, *shape):
-        return ops.reshape(self, *shape)
-
-    def sum(self, axis=None):
-        return ops.sum(self, axis=axis)
-
-    def transpose(self, *axes):
-        return ops.transpose(self, *axes)
-
     @property
     def T(self):
         return ops.transpose(self)
-
-    def copy(self):
-        return Tensor(self.data.copy(), self.desc)
 
     # ------------------------------------------------- series read-out/ops
     @property

@@ -82,7 +82,7 @@ def main() -> dict:
         path = os.path.join(tmp, "tour.npz")
         dg.save({"H": H, "expm1": expm1, "grid": dg.tensor(pts)}, path)
         loaded = dg.load(path)
-    same = all(np.array_equal(loaded[n].data, T.data) for n, T in [("H", H), ("expm1", expm1)])
+    same = all(np.array_equal(loaded[n]._data, T._data) for n, T in [("H", H), ("expm1", expm1)])
     print(f"loaded {sorted(loaded)}; coefficients identical: {same}; ", end="")
     print(f"same descriptor object: {loaded['H'].desc is d}")
     out["roundtrip"] = same and loaded["H"].desc is d

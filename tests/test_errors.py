@@ -224,13 +224,13 @@ def test_broadcast_shape_mismatch():
 
 def test_matmul_shape_mismatch():
     A = D.zeros((2, 3))
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) do not match"):
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) cannot be multiplied"):
         A @ A
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2,\) do not match"):
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2,\) cannot be multiplied"):
         A @ D.zeros(2)
-    with pytest.raises(ValueError, match="do not match"):
+    with pytest.raises(ValueError, match="cannot be multiplied"):
         np.zeros((4, 2)) @ A.T.T.T  # (4,2) @ (3,2)
-    with pytest.raises(ValueError, match="do not match"):
+    with pytest.raises(ValueError, match="cannot be multiplied"):
         A @ np.zeros(4)
     with pytest.raises(ValueError, match="at least one dimension"):
         D.zeros() @ D.zeros()
@@ -239,9 +239,7 @@ def test_matmul_shape_mismatch():
 def test_other_shape_errors(xy):
     x, _ = xy
     t = D.zeros((2, 3))
-    with pytest.raises(
-        ValueError, match=r"cannot reshape a tensor of shape \(2, 3\) into \(4, 2\)"
-    ):
+    with pytest.raises(RuntimeError, match=r"shape \(4, 2\) is invalid for input of size 6"):
         t.reshape(4, 2)
     with pytest.raises(ValueError, match="do not fit"):
         dg.cat([t, D.zeros((2, 2))])

@@ -43,7 +43,7 @@ def test_shapes_of_constructors():
 
 
 def test_real_tensor_basics():
-    r = dg.tensor([1.0, 2.0, 3.0])
+    r = dg.tensor([1.0, 2.0, 3.0], dtype=dg.float64)
     np.testing.assert_array_equal(r.numpy(), [1, 2, 3])
     np.testing.assert_array_equal(np.asarray(r), [1, 2, 3])
     np.testing.assert_array_equal((r * 2 + 1).numpy(), [3, 5, 7])
@@ -209,7 +209,7 @@ def test_reshape_and_transpose():
     np.testing.assert_array_equal(dg.transpose(t).coeffs, tt.coeffs)
     u = rand((2, 3, 4), rng)
     np.testing.assert_array_equal(u.transpose(2, 0, 1).coeffs[3, 1, 2], u.coeffs[1, 2, 3])
-    with pytest.raises(ValueError, match="cannot reshape"):
+    with pytest.raises(RuntimeError, match="is invalid for input of size 6"):
         t.reshape(4, 2)
 
 
@@ -254,7 +254,7 @@ def test_sum_with_axis_keyword():
     np.testing.assert_allclose(sa.coeffs, t.coeffs.reshape(6, -1).sum(axis=0), rtol=1e-14)
     st = dg.sum(t, axis=(0, 1))
     np.testing.assert_allclose(st.coeffs, sa.coeffs, rtol=1e-14)
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(IndexError, match="out of range"):
         dg.sum(t, axis=2)
 
 
@@ -422,7 +422,7 @@ def test_comparisons_use_constant_parts():
     np.testing.assert_array_equal((t > 0).numpy(), [False, False, True])
     np.testing.assert_array_equal((t <= x).numpy(), [True, True, False])
     np.testing.assert_array_equal(np.greater(t, 0).numpy(), [False, False, True])
-    with pytest.raises(ValueError, match="ambiguous"):
+    with pytest.raises(RuntimeError, match="ambiguous"):
         bool(t > 0)
     # a series with equal constants compares equal whatever its derivatives
     assert bool(x == D.const(1.0))

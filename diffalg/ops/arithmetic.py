@@ -88,11 +88,25 @@ def _div_da(d, a, b):
     return out.reshape(shape + (d.ncoef,))
 
 
-add = primitive("add", real=np.add, da=_add_da)
-sub = primitive("sub", real=np.subtract, da=_sub_da)
-mul = primitive("mul", real=np.multiply, da=_mul_da)
-div = primitive("div", real=np.true_divide, da=_div_da)
-neg = primitive("neg", real=np.negative, da=lambda d, a: -a)
+def _neg_g(g, out, a, b):
+    return neg(g)
+
+
+add = primitive("add", real=np.add, da=_add_da, vjp=(lambda g, *_: g, lambda g, *_: g), saves=())
+sub = primitive("sub", real=np.subtract, da=_sub_da, vjp=(lambda g, *_: g, _neg_g), saves=())
+mul = primitive(
+    "mul",
+    real=np.multiply,
+    da=_mul_da,
+    vjp=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+)
+div = primitive(
+    "div",
+    real=np.true_divide,
+    da=_div_da,
+    vjp=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
+)
+neg = primitive("neg", real=np.negative, da=lambda d, a: -a, vjp=(lambda g, *_: -g,), saves=())
 
 
 def _powi(d, a, n):
@@ -128,7 +142,16 @@ def _pow_da(d, a, p):
     return unary_series(d, a, POW, p)
 
 
-_pow_number = primitive("pow", real=np.power, da=_pow_da)
+_pow_number = primitive(
+    "pow",
+    real=np.power,
+    da=_pow_da,
+    vjp=(
+        lambda g, out, a, p: g * p * _pow_number(a, p - 1),
+        lambda g, out, a, p: g * out * log(a),
+    ),
+    saves=(0, 1, "out"),
+)
 
 
 def pow(a, p):  # noqa: A001 - the name users expect
@@ -140,12 +163,22 @@ def pow(a, p):  # noqa: A001 - the name users expect
     return exp(p * log(as_tensor(a)))
 
 
+def _values(a):
+    if isinstance(a, Tensor):
+        return a._data[..., 0] if a.desc is not None else a._data
+    return a if isinstance(a, (int, float, bool)) else as_tensor(a)._data
+
+
 def compare(ufunc, a, b):
     """Compare values; a series compares by its constant part (``if x > 0`` works)."""
-    a, b = as_tensor(a), as_tensor(b)
-    av = a.data[..., 0] if a.desc is not None else a.data
-    bv = b.data[..., 0] if b.desc is not None else b.data
-    return Tensor(ufunc(av, bv))
+    av, bv = _values(a), _values(b)
+    try:
+        return Tensor(np.asarray(ufunc(av, bv)))
+    except ValueError:
+        raise RuntimeError(
+            f"the size of tensor a {np.shape(av)} must match the size of tensor b "
+            f"{np.shape(bv)} (they cannot be broadcast together)"
+        ) from None
 
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "compare", "apply"]

@@ -47,13 +47,15 @@ def _check_domain(name, a, bad, domain):
         )
 
 
-def _elementary(name, op, real, bad=None, domain=None, post=None):
+def _elementary(name, op, real, vjp, saves=(0,), bad=None, domain=None, post=None):
+    """A function with its kernel opcode, numpy forward and VJP ``vjp(g, out, a)``."""
+
     def da(d, a):
         _check_domain(name, a, bad, domain)
         c = unary_series(d, a, op)
         return c if post is None else post(a, c)
 
-    return primitive(name, real=real, da=da)
+    return primitive(name, real=real, da=da, vjp=(vjp,), saves=saves)
 
 
 def _acos_from_asin(a, c):
@@ -66,23 +68,42 @@ def _outside_unit(a0):
     return np.abs(a0) >= 1.0
 
 
-exp = _elementary("exp", K.EXP, np.exp)
-log = _elementary("log", K.LOG, np.log, lambda a0: a0 <= 0, "(0, inf)")
+OUT = ("out",)
+
+exp = _elementary("exp", K.EXP, np.exp, lambda g, out, a: g * out, OUT)
+log = _elementary("log", K.LOG, np.log, lambda g, out, a: g / a, bad=lambda a0: a0 <= 0,
+                  domain="(0, inf)")  # fmt: skip
 sqrt = _elementary(
-    "sqrt", K.SQRT, np.sqrt, lambda a0: a0 <= 0, "(0, inf) (sqrt has no Taylor series at 0)"
-)
-sin = _elementary("sin", K.SIN, np.sin)
-cos = _elementary("cos", K.COS, np.cos)
-tan = _elementary("tan", K.TAN, np.tan, lambda a0: np.cos(a0) == 0, "cos(x) != 0")
-sinh = _elementary("sinh", K.SINH, np.sinh)
-cosh = _elementary("cosh", K.COSH, np.cosh)
-tanh = _elementary("tanh", K.TANH, np.tanh)
-asin = _elementary("asin", K.ASIN, np.arcsin, _outside_unit, "(-1, 1)")
-acos = _elementary("acos", K.ASIN, np.arccos, _outside_unit, "(-1, 1)", post=_acos_from_asin)
-atan = _elementary("atan", K.ATAN, np.arctan)
-asinh = _elementary("asinh", K.ASINH, np.arcsinh)
-acosh = _elementary("acosh", K.ACOSH, np.arccosh, lambda a0: a0 <= 1, "(1, inf)")
-atanh = _elementary("atanh", K.ATANH, np.arctanh, _outside_unit, "(-1, 1)")
+    "sqrt", K.SQRT, np.sqrt, lambda g, out, a: g / (2 * out), OUT,
+    bad=lambda a0: a0 <= 0, domain="(0, inf) (sqrt has no Taylor series at 0)",
+)  # fmt: skip
+sin = _elementary("sin", K.SIN, np.sin, lambda g, out, a: g * cos(a))
+cos = _elementary("cos", K.COS, np.cos, lambda g, out, a: -g * sin(a))
+tan = _elementary(
+    "tan", K.TAN, np.tan, lambda g, out, a: g * (1 + out * out), OUT,
+    bad=lambda a0: np.cos(a0) == 0, domain="cos(x) != 0",
+)  # fmt: skip
+sinh = _elementary("sinh", K.SINH, np.sinh, lambda g, out, a: g * cosh(a))
+cosh = _elementary("cosh", K.COSH, np.cosh, lambda g, out, a: g * sinh(a))
+tanh = _elementary("tanh", K.TANH, np.tanh, lambda g, out, a: g * (1 - out * out), OUT)
+asin = _elementary(
+    "asin", K.ASIN, np.arcsin, lambda g, out, a: g / sqrt(1 - a * a),
+    bad=_outside_unit, domain="(-1, 1)",
+)  # fmt: skip
+acos = _elementary(
+    "acos", K.ASIN, np.arccos, lambda g, out, a: -g / sqrt(1 - a * a),
+    bad=_outside_unit, domain="(-1, 1)", post=_acos_from_asin,
+)  # fmt: skip
+atan = _elementary("atan", K.ATAN, np.arctan, lambda g, out, a: g / (1 + a * a))
+asinh = _elementary("asinh", K.ASINH, np.arcsinh, lambda g, out, a: g / sqrt(a * a + 1))
+acosh = _elementary(
+    "acosh", K.ACOSH, np.arccosh, lambda g, out, a: g / sqrt(a * a - 1),
+    bad=lambda a0: a0 <= 1, domain="(1, inf)",
+)  # fmt: skip
+atanh = _elementary(
+    "atanh", K.ATANH, np.arctanh, lambda g, out, a: g / (1 - a * a),
+    bad=_outside_unit, domain="(-1, 1)",
+)  # fmt: skip
 
 
 def erf_taylor(a0: np.ndarray, order: int) -> np.ndarray:
@@ -111,7 +132,12 @@ def _erf_da(d, a):
     return C.reshape(shape + (d.ncoef,))
 
 
-erf = primitive("erf", real=special.erf, da=_erf_da)
+erf = primitive(
+    "erf",
+    real=special.erf,
+    da=_erf_da,
+    vjp=(lambda g, out, a: g * (2.0 / math.sqrt(math.pi)) * exp(-a * a),),
+)
 
 
 def _abs_da(d, a):
@@ -121,7 +147,16 @@ def _abs_da(d, a):
     return a * np.sign(a0)[..., None]
 
 
-abs = primitive("abs", real=np.abs, da=_abs_da)  # noqa: A001
+sign = primitive("sign", real=np.sign, vjp=(lambda g, out, a: None,), saves=())
+abs = primitive("abs", real=np.abs, da=_abs_da, vjp=(lambda g, out, a: g * sign(a),))  # noqa: A001
+_atan2_real = primitive(
+    "atan2",
+    real=np.arctan2,
+    vjp=(
+        lambda g, out, y, x: g * x / (x * x + y * y),
+        lambda g, out, y, x: -g * y / (x * x + y * y),
+    ),
+)
 
 
 def atan2(y, x):
@@ -133,9 +168,9 @@ def atan2(y, x):
     """
     y, x = as_tensor(y), as_tensor(x)
     if y.desc is None and x.desc is None:
-        return Tensor(np.arctan2(y.data, x.data))
-    y0 = y.data[..., 0] if y.desc is not None else y.data
-    x0 = x.data[..., 0] if x.desc is not None else x.data
+        return _atan2_real(y, x)
+    y0 = y._data[..., 0] if y.desc is not None else y._data
+    x0 = x._data[..., 0] if x.desc is not None else x._data
     if np.any((x0 == 0) & (y0 == 0)):
         raise ValueError("atan2: both constant parts are 0; the angle has no Taylor series there")
     ref = np.arctan2(y0, x0)

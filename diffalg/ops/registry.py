@@ -21,17 +21,25 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 
 class Primitive:
-    """One operation: ``real(*arrays, **kw)`` and ``da(desc, *operands, **kw)``.
+    """One operation: ``real(*arrays, **kw)``, ``da(desc, *operands, **kw)`` and its VJP.
 
     For the DA forward, series operands arrive as coefficient arrays and real
     operands as :class:`Real` wrappers, so mixed arithmetic (``2 * x``) takes
     a cheap path instead of lifting the number to a series.
+
+    ``vjp`` is a tuple with one function per positional argument (``None``
+    where there is no gradient), each ``f(g, out, *args, **kw)`` written with
+    other primitives so it can be differentiated again; or one function that
+    returns the tuple (for variadic primitives).  ``saves`` lists what those
+    functions read (argument indices and ``"out"``): only these are kept
+    checked against in-place changes, and ``out`` is kept only if listed.
     """
 
-    __slots__ = ("name", "real", "da", "vjp")
+    __slots__ = ("name", "real", "da", "vjp", "saves", "view")
 
-    def __init__(self, name, real=None, da=None):
-        self.name, self.real, self.da, self.vjp = name, real, da, None
+    def __init__(self, name, real=None, da=None, vjp=None, saves=None, view=False):
+        self.name, self.real, self.da, self.vjp = name, real, da, vjp
+        self.saves, self.view = saves, view
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -40,11 +48,17 @@ class Primitive:
         return apply(self, *args, **kw)
 
 
-def primitive(name, *, real=None, da=None) -> Primitive:
-    """Register a primitive under ``name`` (names are unique)."""
+def primitive(name, *, real=None, da=None, vjp=None, saves=None, view=False) -> Primitive:
+    """Register a primitive under ``name`` (names are unique).
+
+    ``saves=None`` means every argument; ``view=True`` marks a forward whose
+    result shares memory with its first argument (it shares the version).
+    """
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} registered twice")
-    p = PRIMITIVES[name] = Primitive(name, real, da)
+    if saves is None:
+        saves = tuple(range(len(vjp))) if isinstance(vjp, tuple) else ()
+    p = PRIMITIVES[name] = Primitive(name, real, da, vjp, tuple(saves), view)
     return p
 
 
@@ -57,16 +71,41 @@ class Real:
         self.value = value
 
 
+class Tape:
+    """Whether operations are recorded, and the recorder (set by ``diffalg.autograd``)."""
+
+    enabled = True
+    record = None
+
+
 def as_tensor(x) -> Tensor:
-    """Wrap numbers and arrays as real tensors; tensors pass through."""
+    """Wrap numbers and arrays as real tensors (as ``dg.tensor`` would); tensors pass through."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)):
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"cannot make a tensor of dtype {arr.dtype}")
-        return Tensor(arr)
+    if isinstance(x, (bool, int, float, np.generic, np.ndarray, list, tuple)):
+        return Tensor(as_array(x))
     raise TypeError(f"unsupported operand type {type(x).__name__}")
+
+
+DEFAULT_FLOAT = [np.dtype(np.float32)]  # the default float dtype (``dg.set_default_dtype``)
+
+
+def as_array(x, dtype=None) -> np.ndarray:
+    """Values as an ndarray with PyTorch's inference: Python floats → the default dtype.
+
+    An ndarray keeps its dtype; lists of bools/ints/floats become bool/int64/float.
+    """
+    if isinstance(x, np.ndarray):
+        arr = x if dtype is None else x.astype(dtype)
+    else:
+        arr = np.array(x, dtype=dtype)
+        if dtype is None and arr.dtype == np.float64 and not isinstance(x, np.generic):
+            arr = arr.astype(DEFAULT_FLOAT[0])
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor of dtype {arr.dtype}")
+    if dtype is None and arr.dtype.kind in "iu" and arr.dtype != np.int64:
+        arr = arr.astype(np.int64)
+    return arr
 
 
 def common_descriptor(args) -> Descriptor | None:
@@ -88,31 +127,76 @@ def _operand(a):
     """A DA forward's view of one operand: series data, or :class:`Real`."""
     if isinstance(a, Tensor):
         if a.desc is not None:
-            return a.data
-        if not np.all(np.isfinite(a.data)):
+            return a._data
+        if not np.all(np.isfinite(a._data)):
             raise ValueError("non-finite values combined with a series")
-        return Real(a.data)
+        return Real(a._data.astype(np.float64, copy=False))
     if isinstance(a, (float, int)):
         if not math.isfinite(a):
             raise ValueError(f"non-finite number {a} combined with a series")
         return Real(float(a))
-    v = as_tensor(a).data
+    v = as_tensor(a)._data.astype(np.float64)
     if not np.all(np.isfinite(v)):
         raise ValueError("non-finite values combined with a series")
     return Real(v)
 
 
+_F64 = np.dtype(np.float64)
+_F32 = np.dtype(np.float32)
+
+
+def _real_value(a):
+    """A real forward's view of one operand: Python numbers stay weak (they keep float32)."""
+    if isinstance(a, Tensor):
+        return a._data
+    if isinstance(a, (list, tuple)):
+        return as_array(a)
+    return a
+
+
+def _strong_f64(args) -> bool:
+    for a in args:
+        d = getattr(a, "dtype", None)  # Tensors, ndarrays, numpy scalars; not Python floats
+        if d is _F64 or d == _F64:
+            return True
+    return False
+
+
 def apply(prim: Primitive, *args, **kw) -> Tensor:
-    """Run ``prim`` on tensors/numbers in the algebra they live in."""
-    desc = common_descriptor(args)
+    """Run ``prim`` on tensors/numbers in the algebra they live in; record it if needed.
+
+    Real results follow PyTorch's promotion: float64 only from a float64
+    operand, otherwise the default float dtype (int / int, int * 0.5, exp(int)).
+    """
+    desc = None
+    grad = False
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._rg:
+                grad = True
+            d = a.desc
+            if d is not None and d is not desc:
+                desc = d if desc is None else common_descriptor(args)
     if desc is None:
         if prim.real is None:
             raise TypeError(f"{prim.name} needs a DA tensor (a series), got real operands")
-        datas = [a.data if isinstance(a, Tensor) else np.asarray(a) for a in args]
-        return Tensor(prim.real(*datas, **kw))
-    if prim.da is None:
-        raise TypeError(f"{prim.name} is not defined for DA tensors")
-    return Tensor(prim.da(desc, *map(_operand, args), **kw), desc)
+        r = prim.real(*[_real_value(a) for a in args], **kw)
+        if type(r) is not np.ndarray:
+            r = np.asarray(r)
+        if r.dtype is _F64 and not _strong_f64(args):
+            r = r.astype(DEFAULT_FLOAT[0])
+        out = Tensor(r)
+    else:
+        if prim.da is None:
+            raise TypeError(f"{prim.name} is not defined for DA tensors")
+        out = Tensor(prim.da(desc, *map(_operand, args), **kw), desc)
+    if prim.view and np.may_share_memory(out._data, args[0]._data):
+        src = args[0]
+        out._vc = src._vc
+        out._base = src if src._base is None else src._base
+    if grad and Tape.enabled:
+        Tape.record(prim, out, args, kw)
+    return out
 
 
 def da_shape(data: np.ndarray) -> tuple[int, ...]:

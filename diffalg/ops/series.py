@@ -72,25 +72,25 @@ def _scalar_or_array(x):
 
 
 def const(t):
-    return _scalar_or_array(_need_series(t, "const").data[..., 0])
+    return _scalar_or_array(_need_series(t, "const")._data[..., 0])
 
 
 def coeff(t, exponents):
     d = _need_series(t, "coeff").desc
-    return _scalar_or_array(t.data[..., d.index(exponents)])
+    return _scalar_or_array(t._data[..., d.index(exponents)])
 
 
 def derivative(t, exponents):
     d = _need_series(t, "derivative").desc
     i = d.index(exponents)
-    return _scalar_or_array(t.data[..., i] * d.factorials[i])
+    return _scalar_or_array(t._data[..., i] * d.factorials[i])
 
 
 def gradient(t):
     d = _need_series(t, "gradient").desc
     if d.order < 1:
         return np.zeros(t.shape + (d.nn,))
-    return t.data[..., 1 : 1 + d.nn].copy()
+    return t._data[..., 1 : 1 + d.nn].copy()
 
 
 def hessian(t):
@@ -103,12 +103,12 @@ def hessian(t):
     idx = d.lookup(keys.ravel())
     ok = idx < d.ncoef  # parameter pairs beyond param_order have no coefficient
     vals = np.zeros(t.shape + (d.nn * d.nn,))
-    vals[..., ok] = t.data[..., idx[ok]] * d.factorials[idx[ok]]
+    vals[..., ok] = t._data[..., idx[ok]] * d.factorials[idx[ok]]
     return vals.reshape(t.shape + (d.nn, d.nn))
 
 
 def norm(t, ord=1):
-    c = np.abs(_need_series(t, "norm").data)
+    c = np.abs(_need_series(t, "norm")._data)
     if ord == 1:
         r = c.sum(axis=-1)
     elif ord == 2:
@@ -144,8 +144,8 @@ def compose(f, *gs):
     dg = gs[0].desc
     if any(g.desc is not dg for g in gs):
         raise ValueError("compose: the substituted series must share one descriptor")
-    G = np.stack([g.data for g in gs])
-    F = np.ascontiguousarray(f.data).reshape(-1, d.ncoef)
+    G = np.stack([g._data for g in gs])
+    F = np.ascontiguousarray(f._data).reshape(-1, d.ncoef)
     out = np.empty((F.shape[0], dg.ncoef))
     parent, var = d.tree
     dfs, end = d.tree_dfs
@@ -163,7 +163,7 @@ def evaluate(f, points):
         raise ValueError(f"eval: points must have shape (npoints, {d.nn}), got {np.shape(points)}")
     if not np.all(np.isfinite(p)):
         raise ValueError("eval: points must be finite")
-    F = np.ascontiguousarray(f.data).reshape(-1, d.ncoef)
+    F = np.ascontiguousarray(f._data).reshape(-1, d.ncoef)
     out = np.empty((F.shape[0], p.shape[0]))
     parent, var = d.tree
     eval_rows(F, np.ascontiguousarray(p), out, parent, var)
@@ -174,7 +174,7 @@ def evaluate(f, points):
 def table(t, limit=20) -> str:
     """Readable coefficient table: index, coefficient, order, exponents (nonzero only)."""
     d = t.desc
-    rows = t.data.reshape(-1, d.ncoef)
+    rows = t._data.reshape(-1, d.ncoef)
     idx = list(np.ndindex(t.shape)) if t.shape else [()]
     names = " ".join(f"{n:>3}" for n in d.names)
     out = []

@@ -6,7 +6,7 @@ import numpy as np
 
 from . import arithmetic as A
 from . import functions as F
-from .shape import matmul
+from .linalg import matmul
 
 _UFUNCS = {
     np.add: A.add, np.subtract: A.sub, np.multiply: A.mul, np.true_divide: A.div,

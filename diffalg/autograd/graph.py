@@ -1,0 +1,162 @@
+"""Tape nodes: one per recorded primitive call, one ``AccumulateGrad`` per leaf.
+
+Every primitive has one output, so a node stands for the tensor it made: the
+gradient arriving at a node is the gradient of that tensor.  A node keeps
+the call's arguments (for its VJP and to undo broadcasting), the version of
+each argument its VJP reads, and the output's buffer only when the VJP reads
+it — rebuilt as a fresh tensor on that node at backward time, so no tensor
+and node ever hold each other (no reference cycles, memory freed promptly).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ..ops import shape as S
+from ..tensor import Tensor
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+class Node:
+    """The record of one primitive call (``grad_fn`` of its output)."""
+
+    __slots__ = ("prim", "args", "kw", "edges", "versions", "out", "hooks", "retained", "freed")
+
+    def __init__(self, prim, args, kw, edges, versions, out):
+        self.prim, self.args, self.kw, self.edges = prim, args, kw, edges
+        self.versions, self.out = versions, out
+        self.hooks = self.retained = None
+        self.freed = False
+
+    def name(self) -> str:
+        return _camel(self.prim.name) + "Backward0"
+
+    def __repr__(self):
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((e, 0) for e in self.edges)
+
+    def release(self):
+        """Drop what the VJP needed (after a backward without ``retain_graph``)."""
+        self.args = self.out = self.versions = None
+        self.freed = True
+
+    def check_versions(self):
+        for vc, version, what in self.versions:
+            if vc[0] != version:
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: {what} of {self.name()} is at version {vc[0]}; "
+                    f"expected version {version} instead"
+                )
+
+    def vjps(self, g: Tensor) -> list:
+        """The gradient for each edge (``None`` where no gradient flows)."""
+        if self.freed:
+            raise RuntimeError(
+                "trying to backward through the graph a second time (or to use saved values "
+                "after they were freed): the saved values of the graph are freed by backward() "
+                "and autograd.grad(); pass retain_graph=True to keep them"
+            )
+        self.check_versions()
+        args, kw, prim = self.args, self.kw, self.prim
+        out = None
+        if self.out is not None:
+            data, desc, vc = self.out
+            out = Tensor(data, desc)
+            out._vc, out._rg, out.grad_fn = vc, True, self
+        vjp = prim.vjp
+        if isinstance(vjp, tuple):
+            grads = [
+                None if e is None else vjp[i](g, out, *args, **kw)
+                for i, e in enumerate(self.edges)
+            ]
+        else:
+            grads = list(vjp(g, out, *args, **kw))
+        for i, e in enumerate(self.edges):
+            gi = grads[i]
+            if e is not None and gi is not None:
+                grads[i] = fit(gi, args[i])
+        return grads
+
+
+class AccumulateGrad:
+    """The node of a leaf that requires grad: adds what arrives to ``leaf.grad``."""
+
+    __slots__ = ("leaf", "hooks", "retained", "__weakref__")
+
+    edges = ()
+    freed = False
+
+    def __init__(self, leaf: Tensor):
+        self.leaf = weakref.ref(leaf)
+        self.hooks = self.retained = None
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {id(self):#x}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    @property
+    def variable(self) -> Tensor | None:
+        return self.leaf()
+
+
+def accumulator(t: Tensor) -> AccumulateGrad:
+    if t._accum is None:
+        t._accum = AccumulateGrad(t)
+    return t._accum
+
+
+def edge(t: Tensor):
+    """Where a gradient for ``t`` goes: its ``grad_fn``, or its leaf accumulator."""
+    return t.grad_fn if t.grad_fn is not None else accumulator(t)
+
+
+def record(prim, out: Tensor, args, kw) -> None:
+    """Put ``out = prim(*args, **kw)`` on the tape (called by ``ops.registry.apply``)."""
+    if out._data.dtype.kind != "f":
+        return  # integer and boolean results carry no gradient
+    if out.desc is not None or any(isinstance(a, Tensor) and a.desc is not None for a in args):
+        raise NotImplementedError(
+            f"{prim.name}: the tape does not record operations on DA tensors (series); "
+            "detach the inputs that require grad or compute without them"
+        )
+    if prim.vjp is None:
+        raise RuntimeError(f"{prim.name} has no derivative; detach its inputs or use no_grad()")
+    edges = tuple(edge(a) if isinstance(a, Tensor) and a._rg else None for a in args)
+    versions = []
+    keep_out = None
+    for i in prim.saves:
+        if i == "out":
+            keep_out = (out._data, out.desc, out._vc)
+            versions.append((out._vc, out._vc[0], "its output"))
+        else:
+            a = args[i]
+            if isinstance(a, Tensor):
+                versions.append((a._vc, a._vc[0], f"input {i}"))
+    out.grad_fn = Node(prim, args, kw, edges, versions, keep_out)
+    out._rg = True
+
+
+def fit(g: Tensor, a) -> Tensor:
+    """Make a gradient match its input: undo broadcasting (sum), match the dtype."""
+    shape = a.shape if isinstance(a, Tensor) else np.shape(a)
+    if g.shape != shape:
+        g = S.sum_to(g, shape)
+    dt = a.dtype if isinstance(a, Tensor) else None
+    if dt is not None and g.dtype != dt and dt.kind == "f":
+        g = S.to_dtype(g, dt)
+    return g

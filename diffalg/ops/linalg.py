@@ -1,0 +1,174 @@
+"""Matrix products: ``matmul`` (with numpy/PyTorch broadcasting), ``mm mv bmm dot`` and ``linear``.
+
+For series, ``matmul`` sums series products over the inner index (one batched
+kernel call per inner index); a real matrix times series is an ``einsum``.
+The VJPs are matrix products with a transposed operand; batch dimensions
+that were broadcast are summed back by the tape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .arithmetic import _mul_da
+from .registry import Real, as_tensor, primitive
+from .shape import reshape, squeeze, sum_to, transpose, unsqueeze
+
+
+def _matmul_da(d, a, b):
+    ra, rb = isinstance(a, Real), isinstance(b, Real)
+    av = np.asarray(a.value, dtype=np.float64) if ra else a
+    bv = np.asarray(b.value, dtype=np.float64) if rb else b
+    sa = av.shape if ra else av.shape[:-1]
+    sb = bv.shape if rb else bv.shape[:-1]
+    if not sa or not sb:
+        raise ValueError("matmul needs tensors of at least one dimension; use * for scalars")
+    va, vb = len(sa) == 1, len(sb) == 1
+    if va:
+        av = av[None]
+    if vb:
+        bv = bv[..., None] if rb else bv[..., None, :]
+    ka = (av.shape if ra else av.shape[:-1])[-1]
+    kb = (bv.shape if rb else bv.shape[:-1])[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: shapes {sa} and {sb} cannot be multiplied ({ka} != {kb})")
+    if ra:
+        out = np.einsum("...nk,...kmc->...nmc", av, bv)
+    elif rb:
+        out = np.einsum("...nkc,...km->...nmc", av, bv)
+    else:  # Σ_k a_nk b_km: one batched series product per k
+        out = 0.0
+        for k in range(ka):
+            out = out + _mul_da(d, av[..., :, k : k + 1, :], bv[..., k : k + 1, :, :])
+    if va:
+        out = out[..., 0, :, :]
+    if vb:
+        out = out[..., 0, :]
+    return out
+
+
+def _matmul_real(a, b):
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        raise RuntimeError("both arguments to matmul need to be at least 1D")
+    try:
+        return np.matmul(a, b)
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(np.shape(a))} and {tuple(np.shape(b))} cannot be multiplied"
+        ) from None
+
+
+def _vjp_a(g, out, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * b
+    if a.ndim == 1:  # (k) @ (..., k, m): Σ_m b_km g_m, summed over the batch by the tape
+        return squeeze(matmul(b, unsqueeze(g, -1)), -1)
+    if b.ndim == 1:  # (..., n, k) @ (k)
+        return unsqueeze(g, -1) * b
+    return matmul(g, transpose(b, -1, -2))
+
+
+def _vjp_b(g, out, a, b):
+    if a.ndim == 1 and b.ndim == 1:
+        return g * a
+    if a.ndim == 1:
+        return unsqueeze(a, -1) * unsqueeze(g, -2)
+    if b.ndim == 1:
+        return squeeze(matmul(transpose(a, -1, -2), unsqueeze(g, -1)), -1)
+    return matmul(transpose(a, -1, -2), g)
+
+
+matmul = primitive("matmul", real=_matmul_real, da=_matmul_da, vjp=(_vjp_a, _vjp_b))
+
+
+def _need(name, t, ndim):
+    if t.ndim != ndim:
+        raise RuntimeError(f"{name}: expected a {ndim}-D tensor, got shape {t.shape}")
+
+
+def mm(a, b):
+    """Matrix product of two 2-D tensors."""
+    a, b = as_tensor(a), as_tensor(b)
+    _need("mm", a, 2)
+    _need("mm", b, 2)
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+            f"{b.shape[0]}x{b.shape[1]})"
+        )
+    return matmul(a, b)
+
+
+def mv(a, v):
+    """Matrix (2-D) times vector (1-D)."""
+    a, v = as_tensor(a), as_tensor(v)
+    _need("mv", a, 2)
+    _need("mv", v, 1)
+    if a.shape[1] != v.shape[0]:
+        raise RuntimeError(f"mv: size mismatch, got input {a.shape}, vec {v.shape}")
+    return matmul(a, v)
+
+
+def bmm(a, b):
+    """Batched matrix product of two 3-D tensors with equal batch sizes."""
+    a, b = as_tensor(a), as_tensor(b)
+    _need("bmm", a, 3)
+    _need("bmm", b, 3)
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise RuntimeError(f"bmm: shapes {a.shape} and {b.shape} do not fit")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors of equal length."""
+    a, b = as_tensor(a), as_tensor(b)
+    _need("dot", a, 1)
+    _need("dot", b, 1)
+    if a.shape != b.shape:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
+            "to have the same number of elements"
+        )
+    return matmul(a, b)
+
+
+def _linear_real(x, w, b):
+    y = np.matmul(x, w.T)
+    if b is not None:
+        y += b
+    return y
+
+
+def _linear_w(g, out, x, w, b):
+    k = w.shape[1]
+    return matmul(transpose(reshape(g, -1, w.shape[0]), 0, 1), reshape(x, -1, k))
+
+
+linear_p = primitive(
+    "addmm",
+    real=_linear_real,
+    vjp=(
+        lambda g, out, x, w, b: matmul(g, w),
+        _linear_w,
+        lambda g, out, x, w, b: sum_to(g, b.shape),
+    ),
+    saves=(0, 1),
+)
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias`` (PyTorch's ``F.linear``); one primitive for speed."""
+    x = as_tensor(x)
+    if x.desc is not None or (isinstance(weight, Tensor) and weight.desc is not None):
+        y = matmul(x, transpose(weight, 0, 1))
+        return y if bias is None else y + bias
+    if x.shape[-1:] != weight.shape[1:]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({'x'.join(map(str, x.shape))} and "
+            f"{weight.shape[1]}x{weight.shape[0]}): linear expects input (..., {weight.shape[1]})"
+        )
+    return linear_p(x, weight, bias)
+
+
+__all__ = ["bmm", "dot", "linear", "matmul", "mm", "mv"]

@@ -1,0 +1,308 @@
+"""Reductions with PyTorch's ``dim``/``keepdim`` (numpy's ``axis`` accepted too).
+
+``sum`` is the primitive (its VJP broadcasts back); ``mean``, ``var``, ``std``
+and ``logsumexp`` are built from primitives and need no rule of their own.
+``max``/``min`` over a dimension pick values with ``gather`` (whose VJP
+scatters); over everything they share the gradient among ties, as PyTorch.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from .registry import as_tensor, primitive
+from .shape import _axis, expand_p, reshape_p, unsqueeze
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _dims(t, dim):
+    """A sorted tuple of element axes, or ``None`` for all."""
+    if dim is None:
+        return None
+    n = t.ndim
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple(sorted({_axis(n, int(d)) for d in dims}))
+
+
+def _kept_shape(shape, dims):
+    return tuple(1 if (dims is None or i in dims) else s for i, s in enumerate(shape))
+
+
+def _sum_real(a, dims, keepdim):
+    return np.sum(a, axis=dims, keepdims=keepdim)
+
+
+def _sum_da(d, a, dims, keepdim):
+    n = a.ndim - 1
+    axes = tuple(range(n)) if dims is None else dims
+    return a.sum(axis=axes, keepdims=keepdim)
+
+
+def _sum_vjp(g, out, a, dims, keepdim):
+    if not keepdim:
+        g = reshape_p(g, shape=_kept_shape(a.shape, dims))
+    return expand_p(g, shape=a.shape)
+
+
+sum_p = primitive("sum", real=_sum_real, da=_sum_da, vjp=(_sum_vjp,), saves=())
+
+
+def _prepare(t, dim, axis, keepdim):
+    t = as_tensor(t)
+    dim = axis if dim is None else dim
+    return t, _dims(t, dim), bool(keepdim)
+
+
+def sum(t, dim=None, keepdim=False, *, axis=None, dtype=None):  # noqa: A001
+    """Sum over ``dim`` (an int, a tuple, or ``None`` for every element)."""
+    t, dims, keepdim = _prepare(t, dim, axis, keepdim)
+    if t.desc is None and t.dtype.kind in "biu" and dtype is None:
+        dtype = np.int64  # PyTorch sums integers and booleans as int64
+    if dtype is not None:
+        t = t.to(dtype)
+    return sum_p(t, dims=dims, keepdim=keepdim)
+
+
+def _count(t, dims):
+    shape = t.shape
+    return int(np.prod([shape[i] for i in (range(len(shape)) if dims is None else dims)]))
+
+
+def mean(t, dim=None, keepdim=False, *, axis=None, dtype=None):
+    """Mean over ``dim``."""
+    t, dims, keepdim = _prepare(t, dim, axis, keepdim)
+    if t.desc is None and t.dtype.kind != "f" and dtype is None:
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be either a floating "
+            f"point or complex dtype. Got: {t.dtype}"
+        )
+    if dtype is not None:
+        t = t.to(dtype)
+    return sum_p(t, dims=dims, keepdim=keepdim) / _count(t, dims)
+
+
+def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    """Variance over ``dim`` with Bessel's correction by default (``correction=1``)."""
+    t, dims, keepdim = _prepare(t, dim, axis, keepdim)
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    mu = sum_p(t, dims=dims, keepdim=True) / _count(t, dims)
+    dev = t - mu
+    return sum_p(dev * dev, dims=dims, keepdim=keepdim) / builtins.max(_count(t, dims) - correction, 0)
+
+
+def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+    """Standard deviation over ``dim`` (square root of :func:`var`)."""
+    from .functions import sqrt  # noqa: PLC0415 - functions imports this module
+
+    return sqrt(var(t, dim, unbiased, keepdim, correction=correction, axis=axis))
+
+
+def _prod_vjp(g, out, a, dims, keepdim):
+    if not keepdim:
+        g = reshape_p(g, shape=_kept_shape(a.shape, dims))
+        out = reshape_p(out, shape=_kept_shape(a.shape, dims))
+    if np.any(a._data == 0):
+        # the product of all the other factors, without dividing by a zero
+        others = Tensor(_exclusive_prod(a._data, dims))
+        return expand_p(g, shape=a.shape) * others
+    return expand_p(g * out, shape=a.shape) / a
+
+
+def _exclusive_prod(x, dims):
+    axes = range(x.ndim) if dims is None else dims
+    flat = np.moveaxis(x, tuple(axes), tuple(range(-len(tuple(axes)), 0)))
+    lead = flat.shape[: flat.ndim - len(tuple(axes))]
+    f = flat.reshape(lead + (-1,))
+    left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f[..., :-1]], -1), -1)
+    right = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f[..., :0:-1]], -1), -1)
+    ex = (left * right[..., ::-1]).reshape(flat.shape)
+    return np.moveaxis(ex, tuple(range(-len(tuple(axes)), 0)), tuple(axes))
+
+
+prod_p = primitive(
+    "prod",
+    real=lambda a, dims, keepdim: np.prod(a, axis=dims, keepdims=keepdim),
+    vjp=(_prod_vjp,),
+    saves=(0, "out"),
+)
+
+
+def prod(t, dim=None, keepdim=False, *, axis=None):
+    """Product over ``dim``."""
+    t, dims, keepdim = _prepare(t, dim, axis, keepdim)
+    return prod_p(t, dims=dims, keepdim=keepdim)
+
+
+# ------------------------------------------------------------- max / min
+def _gather_real(a, dim, index):
+    return np.take_along_axis(a, index, axis=dim)
+
+
+def _scatter_add_real(g, dim, index, shape):
+    z = np.zeros(shape, dtype=g.dtype)
+    if index.shape[dim] == 1:  # one index per slice (max/min): no repeats, no np.add.at
+        np.put_along_axis(z, index, g, axis=dim)
+        return z
+    idx = list(np.indices(index.shape, sparse=True))
+    idx[dim] = index
+    np.add.at(z, tuple(idx), g)
+    return z
+
+
+gather_p = primitive(
+    "gather",
+    real=_gather_real,
+    vjp=(lambda g, out, a, dim, index: scatter_add_p(g, dim=dim, index=index, shape=a.shape),),
+    saves=(),
+)
+scatter_add_p = primitive(
+    "scatter_add",
+    real=_scatter_add_real,
+    vjp=(lambda g, out, a, dim, index, shape: gather_p(g, dim=dim, index=index),),
+    saves=(),
+)
+
+
+def gather(t, dim, index):
+    """``out[i][j] = t[i][index[i][j]]`` along ``dim`` (PyTorch's gather)."""
+    index = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if index.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): expected dtype int64 for index, got {index.dtype}")
+    return gather_p(t, dim=_axis(t.ndim, dim), index=index)
+
+
+def _extreme(name, arg):
+    def along(t, dim, keepdim):
+        d = _axis(t.ndim, dim)
+        if t.shape and t.shape[d] == 0:
+            raise IndexError(f"{name}(): expected a non-empty dimension {dim}")
+        idx = np.expand_dims(arg(t._data, axis=d), d)
+        values = gather_p(t, dim=d, index=idx)
+        if not keepdim:
+            values = reshape_p(values, shape=values.shape[:d] + values.shape[d + 1 :])
+            idx = idx.squeeze(d)
+        return ValuesIndices(values, Tensor(idx.astype(np.int64)))
+
+    def all_(t):
+        if t.numel() == 0:
+            raise RuntimeError(f"{name}(): expected a non-empty tensor")
+        return extreme_p(t)
+
+    def real(a):
+        return np.max(a) if name == "max" else np.min(a)
+
+    def vjp(g, out, a):
+        ties = Tensor((a._data == out._data).astype(a.dtype))
+        return g * ties / ties._data.sum()
+
+    extreme_p = primitive(name, real=real, vjp=(vjp,), saves=(0, "out"))
+
+    def reduce(t, dim=None, keepdim=False, *, axis=None):
+        t = as_tensor(t)
+        if t.desc is not None:
+            raise TypeError(f"{name}() is not defined for series; compare .const values")
+        dim = axis if dim is None else dim
+        if isinstance(dim, Tensor):  # max(a, b) written as a.max(b)
+            from .activations import maximum, minimum  # noqa: PLC0415
+
+            return (maximum if name == "max" else minimum)(t, dim)
+        return all_(t) if dim is None else along(t, dim, keepdim)
+
+    reduce.__name__ = name
+    reduce.__doc__ = (
+        f"The {name}imum: of every element, or ``(values, indices)`` along ``dim``."
+    )
+    return reduce
+
+
+max = _extreme("max", np.argmax)  # noqa: A001
+min = _extreme("min", np.argmin)  # noqa: A001
+
+
+def amax(t, dim=None, keepdim=False):
+    return max(t) if dim is None else max(t, dim, keepdim).values
+
+
+def amin(t, dim=None, keepdim=False):
+    return min(t) if dim is None else min(t, dim, keepdim).values
+
+
+def _arg(fn):
+    def arg(t, dim=None, keepdim=False):
+        t = as_tensor(t)
+        if dim is None:
+            r = np.asarray(fn(t._data), dtype=np.int64)
+            return Tensor(r.reshape((1,) * t.ndim) if keepdim else r)
+        d = _axis(t.ndim, dim)
+        r = fn(t._data, axis=d)
+        return Tensor((np.expand_dims(r, d) if keepdim else r).astype(np.int64))
+
+    return arg
+
+
+argmax = _arg(np.argmax)
+argmin = _arg(np.argmin)
+
+
+def logsumexp(t, dim, keepdim=False):
+    """``log(sum(exp(t)))`` over ``dim``, shifted by the maximum for stability."""
+    from .functions import exp, log  # noqa: PLC0415 - functions imports this module
+
+    t = as_tensor(t)
+    d = _dims(t, dim)
+    m = Tensor(np.max(t._data, axis=d, keepdims=True))  # a constant shift: no gradient
+    m._data[~np.isfinite(m._data)] = 0
+    s = log(sum_p(exp(t - m), dims=d, keepdim=True)) + m
+    return s if keepdim else reshape_p(s, shape=tuple(x for i, x in enumerate(s.shape) if i not in d))
+
+
+def norm_real(t, p="fro", dim=None, keepdim=False):
+    """The vector norm of a real tensor (2-norm by default, over all elements)."""
+    from .functions import abs as abs_, sqrt  # noqa: PLC0415
+
+    if p in ("fro", 2, 2.0):
+        return sqrt(sum(t * t, dim, keepdim))
+    if p in (1, 1.0):
+        return sum(abs_(t), dim, keepdim)
+    if p == np.inf:
+        return amax(abs_(t), dim, keepdim)
+    return sum(abs_(t) ** p, dim, keepdim) ** (1.0 / p)
+
+
+def cumsum(t, dim):
+    return cumsum_p(t, dim=_axis(t.ndim, dim))
+
+
+cumsum_p = primitive(
+    "cumsum",
+    real=lambda a, dim: np.cumsum(a, axis=dim),
+    vjp=(lambda g, out, a, dim: _flip(cumsum_p(_flip(g, dim), dim=dim), dim),),
+    saves=(),
+)
+flip_p = primitive(
+    "flip",
+    real=lambda a, dims: np.flip(a, axis=dims),
+    vjp=(lambda g, out, a, dims: flip_p(g, dims=dims),),
+    saves=(),
+)
+
+
+def _flip(t, dim):
+    return flip_p(t, dims=(dim,))
+
+
+def flip(t, dims):
+    dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+    return flip_p(t, dims=tuple(_axis(t.ndim, d) for d in dims))
+
+
+__all__ = [
+    "amax", "amin", "argmax", "argmin", "cumsum", "flip", "gather", "logsumexp", "max",
+    "mean", "min", "norm_real", "prod", "std", "sum", "unsqueeze", "var",
+]  # fmt: skip
