@@ -100,10 +100,13 @@ def test_taylor_tour(taylor_tour, capsys):
 DOCS = EXAMPLES.parent / "docs"
 
 
-def test_five_minute_page_runs_and_prints_what_it_says(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "page,least", [("da-in-five-minutes.md", 20), ("tensors.md", 25), ("autograd.md", 12), ("nn.md", 7)]
+)
+def test_docs_page_runs_and_prints_what_it_says(page, least, tmp_path, monkeypatch):
     """Run every ``python`` block of the page in order; check one-line outputs
     against the ``# comment`` on the same line (text before any 3-space gap)."""
-    page = (DOCS / "da-in-five-minutes.md").read_text(encoding="utf-8")
+    page = (DOCS / page).read_text(encoding="utf-8")
     code = "\n".join(re.findall(r"```python\n(.*?)```", page, re.S))
     lines = code.splitlines()
     printed = []
@@ -123,4 +126,92 @@ def test_five_minute_page_runs_and_prints_what_it_says(tmp_path, monkeypatch):
         expected = re.split(r"\s{3,}", src.split("  # ", 1)[1].strip())[0]
         assert " ".join(text.split()) == " ".join(expected.split()), (lineno, src)
         checked += 1
-    assert checked >= 20, checked
+    assert checked >= least, checked
+
+
+# ------------------------------------------------------------ tape and nn examples
+@pytest.fixture(scope="module")
+def autograd_tour():
+    return _load("autograd_tour")
+
+
+def test_autograd_tour_closed_forms(autograd_tour, capsys):
+    r = autograd_tour.main()
+    capsys.readouterr()
+    np.testing.assert_allclose(r["sum_sq"], [2, 4, 6, 8, 10])
+    chain, grads = r["tanh"]
+    assert chain == ["TanhBackward0", "AddBackward0", "AccumulateGrad"]
+    np.testing.assert_allclose(grads, 1 - np.tanh(np.array([0.5, -1.0]) + 1) ** 2, rtol=1e-6)
+    f, g1, g2 = r["f"]
+    assert math.isclose(f, math.log(2) + 10 - math.sin(5), rel_tol=1e-6)
+    assert math.isclose(g1, 1 / 2 + 5, rel_tol=1e-6)
+    assert math.isclose(g2, 2 - math.cos(5), rel_tol=1e-6)
+    assert r["neuron"] == (1.0, 2.0, -3.0, 1.0)  # relu(-3*2 + 7) = 1: slope 1, so (x, w, 1)
+    assert r["poly"] == (44.0, 44.0, 34.0)
+    qa, qb = r["Q"]
+    assert qa == [36.0, 81.0] and qb == [-12.0, -8.0]
+    d, da, dw = r["branches"]
+    w1, w2, w3, w4, a = 2.0, -1.0, 0.5, 0.25, 0.5
+    fp = 1 - math.tanh(d) ** 2
+    assert math.isclose(d, (w3 * w1 + w4 * w2) * a, rel_tol=1e-7)
+    assert math.isclose(da, fp * (w3 * w1 + w4 * w2), rel_tol=1e-6)
+    np.testing.assert_allclose(dw, [fp * w3 * a, fp * w4 * a, fp * w1 * a, fp * w2 * a], rtol=1e-6)
+
+
+def test_autograd_tour_matches_torch(autograd_tour, capsys):
+    torch = pytest.importorskip("torch")
+    r = autograd_tour.main()
+    capsys.readouterr()
+    a = torch.tensor(0.5, requires_grad=True)
+    w = [torch.tensor(v, requires_grad=True) for v in (2.0, -1.0, 0.5, 0.25)]
+    torch.tanh(w[2] * (w[0] * a) + w[3] * (w[1] * a)).backward()
+    d, da, dw = r["branches"]
+    assert math.isclose(da, a.grad.item(), rel_tol=1e-6)
+    np.testing.assert_allclose(dw, [t.grad.item() for t in w], rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def toy_model():
+    return _load("toy_model")
+
+
+def test_toy_model_four_ways_agree_and_match_torch(toy_model, tmp_path, capsys):
+    torch = pytest.importorskip("torch")
+    r = toy_model.main(steps=8, n_samples=256, batch_size=32, hidden=16, plot=True,
+                       out_dir=tmp_path)  # fmt: skip
+    capsys.readouterr()
+    assert r["max_rel_diff"] < 1e-12
+    assert r["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the same training in PyTorch from the same weights and batches
+    w = {k: torch.from_numpy(v.copy()) for k, v in r["weights"].items()}
+    model = torch.nn.Sequential(
+        torch.nn.Linear(100, 16, dtype=torch.float64), torch.nn.ReLU(),
+        torch.nn.Linear(16, 1, dtype=torch.float64),
+    )  # fmt: skip
+    model.load_state_dict({"0.weight": w["W1"], "0.bias": w["b1"], "2.weight": w["W2"],
+                           "2.bias": w["b2"]})  # fmt: skip
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    x, y = torch.from_numpy(r["x"]), torch.from_numpy(r["y"])
+    losses = []
+    for idx in r["order"]:
+        i = torch.from_numpy(idx)
+        loss = torch.nn.functional.mse_loss(model(x[i]), y[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    for name, ours in r["losses"].items():
+        np.testing.assert_allclose(ours, losses, rtol=1e-12, err_msg=name)
+    assert losses[-1] < losses[0]
+
+
+def test_digits_reach_95_percent_and_reload(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    digits = _load("digits")
+    r = digits.main(progress=False, out_dir=tmp_path)  # the full run takes seconds
+    capsys.readouterr()
+    for name in ("MLP", "CNN"):
+        assert r[name]["accuracy"] >= 0.95, (name, r[name]["accuracy"])
+        assert r[name]["reloaded"] == r[name]["accuracy"]
+        assert r[name]["losses"][-1] < 0.5 * r[name]["losses"][0]
+        assert r[name]["path"].exists()

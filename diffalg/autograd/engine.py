@@ -180,13 +180,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     targets = None
-    if inputs is not None:
-        targets = set()
-        for t in _as_list(inputs):
-            if not t._rg:
-                raise RuntimeError("backward: every tensor in inputs= must require grad")
-            targets.add(edge(t))
-    _run([edge(t) for t in outs], gs, retain_graph, create_graph, targets)
+    inputs = _as_list(inputs) if inputs is not None else []
+    for t in inputs:
+        if not t._rg:
+            raise RuntimeError("backward: every tensor in inputs= must require grad")
+    if inputs:
+        targets = {edge(t) for t in inputs}
+    captured = _run([edge(t) for t in outs], gs, retain_graph, create_graph, targets)
+    for t in inputs:  # a non-leaf among inputs= gets its .grad too (leaves already have it)
+        g = captured.get(t.grad_fn) if t.grad_fn is not None else None
+        if g is not None and not t._retain:
+            _accumulate(t, g, create_graph)
 
 
 def grad(

@@ -48,6 +48,11 @@ class _Mode:
 
     mode = True
 
+    def __new__(cls, fn=None):
+        if fn is not None:  # used bare, ``@no_grad`` without the call, as PyTorch allows
+            return cls()(fn)
+        return super().__new__(cls)
+
     def __enter__(self):
         self.prev = Tape.enabled
         Tape.enabled = self.mode

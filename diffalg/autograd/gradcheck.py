@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .engine import grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -101,9 +101,10 @@ def gradgradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception
     vs = [Tensor(rng.standard_normal(o._data.shape)) for o in _outputs(fn, inputs)]
 
     def first(*xs):
-        outs = _outputs(fn, xs)
-        s = sum((o * v).sum() for o, v in zip(outs, vs))
-        gs = grad(s, [xs[i] for i in diff], create_graph=True, allow_unused=True)
+        with enable_grad():  # the finite differences of gradcheck run under no_grad
+            outs = _outputs(fn, xs)
+            s = sum((o * v).sum() for o, v in zip(outs, vs))
+            gs = grad(s, [xs[i] for i in diff], create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 
     return gradcheck(first, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..ops import shape as S
 from ..tensor import Tensor
+from .grad_mode import set_grad_enabled
 
 
 def _camel(name: str) -> str:
@@ -25,13 +26,17 @@ def _camel(name: str) -> str:
 class Node:
     """The record of one primitive call (``grad_fn`` of its output)."""
 
-    __slots__ = ("prim", "args", "kw", "edges", "versions", "out", "hooks", "retained", "freed")
+    __slots__ = (
+        "prim", "args", "kw", "edges", "versions", "out", "hooks", "retained", "freed",
+        "view_version",
+    )  # fmt: skip
 
     def __init__(self, prim, args, kw, edges, versions, out):
         self.prim, self.args, self.kw, self.edges = prim, args, kw, edges
         self.versions, self.out = versions, out
         self.hooks = self.retained = None
         self.freed = False
+        self.view_version = None  # for a view: the buffer's version when it was taken
 
     def name(self) -> str:
         return _camel(self.prim.name) + "Backward0"
@@ -122,7 +127,29 @@ def accumulator(t: Tensor) -> AccumulateGrad:
 
 def edge(t: Tensor):
     """Where a gradient for ``t`` goes: its ``grad_fn``, or its leaf accumulator."""
-    return t.grad_fn if t.grad_fn is not None else accumulator(t)
+    fn = t.grad_fn
+    if fn is None:
+        return accumulator(t)
+    if fn.view_version is not None and fn.view_version != t._vc[0]:
+        return _retake_view(t)
+    return fn
+
+
+def _retake_view(t: Tensor) -> Node:
+    """A view whose buffer was written in place since it was taken: its recorded history
+    reads the source as it was, its values are the source as it is.  Take the view again
+    from the source's current history (PyTorch regenerates a view's ``grad_fn`` likewise)."""
+    node = t.grad_fn
+    if node.freed:
+        raise RuntimeError(
+            "a view whose base was modified in place is used after backward() freed the "
+            "graph it was taken in; take the view again from its base"
+        )
+    with set_grad_enabled(True):
+        fresh = node.prim(node.args[0], **node.kw).grad_fn  # a stale source is retaken too
+    fresh.hooks, fresh.retained = node.hooks, node.retained
+    t.grad_fn = fresh
+    return fresh
 
 
 def record(prim, out: Tensor, args, kw) -> None:
@@ -140,6 +167,10 @@ def record(prim, out: Tensor, args, kw) -> None:
     versions = []
     keep_out = None
     for i in prim.saves:
+        if type(i) is tuple:  # (i, j): read only by the VJP of argument j
+            i, j = i
+            if edges[j] is None:
+                continue
         if i == "out":
             keep_out = (out._data, out.desc, out._vc)
             versions.append((out._vc, out._vc[0], "its output"))
@@ -147,7 +178,9 @@ def record(prim, out: Tensor, args, kw) -> None:
             a = args[i]
             if isinstance(a, Tensor):
                 versions.append((a._vc, a._vc[0], f"input {i}"))
-    out.grad_fn = Node(prim, args, kw, edges, versions, keep_out)
+    node = out.grad_fn = Node(prim, args, kw, edges, versions, keep_out)
+    if prim.view and out._base is not None:
+        node.view_version = out._vc[0]
     out._rg = True
 
 

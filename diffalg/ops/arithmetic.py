@@ -6,6 +6,7 @@ a number meeting a series costs an array operation, not a series product.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -15,7 +16,15 @@ from ..kernels.mul import mul as mul_kernel
 from ..kernels.mul import mul_rows
 from ..tensor import Tensor
 from .functions import exp, log, unary_series
-from .registry import Real, apply, as_tensor, broadcast_series, primitive, real_broadcast
+from .registry import (
+    Real,
+    apply,
+    as_tensor,
+    broadcast_mismatch,
+    broadcast_series,
+    primitive,
+    real_broadcast,
+)
 
 
 def _add_const(series, real, sign=1.0):
@@ -99,12 +108,14 @@ mul = primitive(
     real=np.multiply,
     da=_mul_da,
     vjp=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
+    saves=((1, 0), (0, 1)),  # a * 2 keeps nothing: a may change in place afterwards
 )
 div = primitive(
     "div",
     real=np.true_divide,
     da=_div_da,
     vjp=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
+    saves=(1, (0, 1)),
 )
 neg = primitive("neg", real=np.negative, da=lambda d, a: -a, vjp=(lambda g, *_: -g,), saves=())
 
@@ -142,23 +153,33 @@ def _pow_da(d, a, p):
     return unary_series(d, a, POW, p)
 
 
+def _pow_base_vjp(g, out, a, p):
+    if isinstance(p, numbers.Number) and p == 0:
+        return g * 0.0  # d(a**0)/da = 0 everywhere, also at a = 0 where p·a**(p-1) is nan
+    return g * p * _pow_number(a, p - 1)
+
+
+def _log_base(a):
+    """log of the base; a number stays a Python float (a tensor would round it to float32)."""
+    if isinstance(a, Tensor):
+        return log(a)
+    return math.log(a) if a > 0 else math.nan
+
+
 _pow_number = primitive(
     "pow",
     real=np.power,
     da=_pow_da,
-    vjp=(
-        lambda g, out, a, p: g * p * _pow_number(a, p - 1),
-        lambda g, out, a, p: g * out * log(a),
-    ),
-    saves=(0, 1, "out"),
+    vjp=(_pow_base_vjp, lambda g, out, a, p: g * out * _log_base(a)),
+    saves=(0, (1, 0), ("out", 1)),
 )
 
 
 def pow(a, p):  # noqa: A001 - the name users expect
     """``a ** p``: integer, real or series exponent (``exp(p·log a)`` for a series ``p``)."""
     if isinstance(p, Tensor) and p.desc is not None:
-        return exp(p * log(a))
-    if isinstance(a, Tensor) or isinstance(p, numbers.Number) or not isinstance(p, Tensor):
+        return exp(p * _log_base(a))
+    if isinstance(a, (Tensor, numbers.Number)) or not isinstance(p, Tensor):
         return _pow_number(a, p)
     return exp(p * log(as_tensor(a)))
 
@@ -176,8 +197,8 @@ def compare(ufunc, a, b):
         return Tensor(np.asarray(ufunc(av, bv)))
     except ValueError:
         raise RuntimeError(
-            f"the size of tensor a {np.shape(av)} must match the size of tensor b "
-            f"{np.shape(bv)} (they cannot be broadcast together)"
+            broadcast_mismatch(np.shape(av), np.shape(bv))
+            or f"shapes {np.shape(av)} and {np.shape(bv)} cannot be broadcast together"
         ) from None
 
 

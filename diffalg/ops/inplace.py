@@ -4,9 +4,12 @@ Without gradients an in-place op writes into the tensor's buffer and bumps
 its version counter.  On the tape it is recorded as its out-of-place
 primitive and the tensor is rebased onto the new node (PyTorch's scheme), so
 the history stays right; a node that saved the old values sees the version
-move and refuses to run.  Two cases are refused outright: a leaf that
-requires grad (its ``.grad`` would describe values that no longer exist) and
-a view of a tensor that requires grad (the base's history would go stale).
+move and refuses to run.  On an indexed view (``y[1:] *= 2``) the result is
+written into the view's source as ``source[idx] = op(view)``, so the source's
+history records it, and the view is taken again when next used.  Refused
+outright: a leaf that requires grad (its ``.grad`` would describe values that
+no longer exist), and views the tape cannot write back (reshapes, permutes,
+views of tensors that do not require grad written with ones that do).
 """
 
 from __future__ import annotations
@@ -19,13 +22,22 @@ from .arithmetic import _pow_number, add, div, mul, neg, sub
 from .functions import abs as abs_
 from .functions import cos, exp, log, sin, sqrt, tanh
 from .registry import Real, Tape, as_tensor, common_descriptor, primitive
-from .shape import _lift, _series_index, index_put, normalize_index
+from .shape import _lift, _series_index, clone, getitem_view, index_put, normalize_index, store
 
 
 def _tracking(t, others) -> bool:
     if not Tape.enabled:
         return False
-    return t._rg or any(isinstance(o, Tensor) and o._rg for o in others)
+    if t._rg or any(isinstance(o, Tensor) and o._rg for o in others):
+        return True
+    if t._base is not None and t._base._rg:
+        # taken under no_grad from a tensor on the tape: writing through it with the tape
+        # on would change the base's values behind its history
+        raise RuntimeError(
+            "a view created in no_grad mode is being modified in place with grad mode "
+            "enabled; modify it inside no_grad() too, or take the view with grad enabled"
+        )
+    return False
 
 
 def _check(t):
@@ -34,11 +46,21 @@ def _check(t):
             "a leaf Variable that requires grad is being used in an in-place operation; "
             "wrap it in no_grad() (as optimisers do) or clone() it first"
         )
-    if t._base is not None and t._base._rg:
+
+
+def _through_view(t, prim, others, kw) -> Tensor:
+    """In place on a view: ``source[idx] = prim(view)``, recorded on the source."""
+    node = t.grad_fn
+    if node is None or node.prim is not getitem_view or node.freed:
+        made = "made by " + node.prim.name if node is not None else "of a tensor without grad"
         raise RuntimeError(
-            "in-place operation on a view of a tensor that requires grad would lose the "
-            "base's history; clone() the view first"
+            f"in-place operation on a view ({made}) that the tape cannot write back to its "
+            "base; clone() the view, or assign through the base: base[idx] = value"
         )
+    # the op must not read the view's buffer after the write below changes it
+    x = clone(t) if prim.reads(0) else t
+    setitem(node.args[0], node.kw["idx"], prim(x, *others, **kw))
+    return t
 
 
 def _write(t, data):
@@ -55,9 +77,9 @@ def _write(t, data):
                 "unsupported operation: more than one element of the written-to tensor refers "
                 "to a single memory location (an expanded tensor); clone() it first"
             ) from None
+        shape = np.shape(data)[: np.ndim(data) - (t.desc is not None)]
         raise RuntimeError(
-            f"output with shape {t.shape} doesn't match the broadcast shape "
-            f"{np.shape(data)[: np.ndim(data) - (t.desc is not None)]}"
+            f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(shape)}"
         ) from None
     t._vc[0] += 1
 
@@ -67,8 +89,10 @@ def inplace(t: Tensor, prim, *others, **kw) -> Tensor:
     if not _tracking(t, others):
         _write(t, prim(t, *others, **kw)._data)
         return t
+    if t._base is not None:
+        return _through_view(t, prim, others, kw)
     _check(t)
-    old = Tensor(t._data.copy() if 0 in prim.saves else t._data, t.desc)
+    old = Tensor(t._data.copy() if prim.reads(0) else t._data, t.desc)
     old._rg, old.grad_fn, old._accum = t._rg, t.grad_fn, t._accum
     new = prim(old, *others, **kw)
     _write(t, new._data)
@@ -175,13 +199,7 @@ def setitem(t: Tensor, idx, value):
     if t.desc is None:
         if value.desc is not None:
             raise TypeError("cannot store series in a real tensor")
-        try:
-            t._data[idx] = value._data
-        except ValueError as e:
-            raise RuntimeError(
-                f"shape mismatch: value tensor of shape {value.shape} cannot be broadcast to "
-                f"the indexing result of tensor {t.shape} ({e})"
-            ) from None
+        store(t._data, idx, value._data)
     else:
         common_descriptor([t, value])
         sidx = _series_index(idx, t._data.ndim - 1)

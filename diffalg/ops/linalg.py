@@ -79,19 +79,22 @@ def _vjp_b(g, out, a, b):
     return matmul(transpose(a, -1, -2), g)
 
 
-matmul = primitive("matmul", real=_matmul_real, da=_matmul_da, vjp=(_vjp_a, _vjp_b))
+matmul = primitive(
+    "matmul", real=_matmul_real, da=_matmul_da, vjp=(_vjp_a, _vjp_b), saves=((1, 0), (0, 1))
+)
 
 
-def _need(name, t, ndim):
-    if t.ndim != ndim:
-        raise RuntimeError(f"{name}: expected a {ndim}-D tensor, got shape {t.shape}")
+def _need(name, a, b, nda, ndb):
+    if a.ndim != nda or b.ndim != ndb:
+        raise RuntimeError(
+            f"{name}: expected {nda}-D and {ndb}-D tensors, got shapes {a.shape} and {b.shape}"
+        )
 
 
 def mm(a, b):
     """Matrix product of two 2-D tensors."""
     a, b = as_tensor(a), as_tensor(b)
-    _need("mm", a, 2)
-    _need("mm", b, 2)
+    _need("mm", a, b, 2, 2)
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
@@ -103,8 +106,7 @@ def mm(a, b):
 def mv(a, v):
     """Matrix (2-D) times vector (1-D)."""
     a, v = as_tensor(a), as_tensor(v)
-    _need("mv", a, 2)
-    _need("mv", v, 1)
+    _need("mv", a, v, 2, 1)
     if a.shape[1] != v.shape[0]:
         raise RuntimeError(f"mv: size mismatch, got input {a.shape}, vec {v.shape}")
     return matmul(a, v)
@@ -113,8 +115,7 @@ def mv(a, v):
 def bmm(a, b):
     """Batched matrix product of two 3-D tensors with equal batch sizes."""
     a, b = as_tensor(a), as_tensor(b)
-    _need("bmm", a, 3)
-    _need("bmm", b, 3)
+    _need("bmm", a, b, 3, 3)
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"bmm: shapes {a.shape} and {b.shape} do not fit")
     return matmul(a, b)
@@ -123,8 +124,7 @@ def bmm(a, b):
 def dot(a, b):
     """Inner product of two 1-D tensors of equal length."""
     a, b = as_tensor(a), as_tensor(b)
-    _need("dot", a, 1)
-    _need("dot", b, 1)
+    _need("dot", a, b, 1, 1)
     if a.shape != b.shape:
         raise RuntimeError(
             f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] "
@@ -153,7 +153,7 @@ linear_p = primitive(
         _linear_w,
         lambda g, out, x, w, b: sum_to(g, b.shape),
     ),
-    saves=(0, 1),
+    saves=((1, 0), (0, 1)),  # x @ W.T for data x: W's gradient reads x, x's reads W
 )
 
 

@@ -14,11 +14,6 @@ from . import arithmetic, conv, inplace, linalg, reduce, series, shape
 from . import functions as F
 
 
-def _clone(t):
-    """A copy with its own buffer that stays on the tape (gradient passes through)."""
-    return t * 1 if t._rg else Tensor(t._data.copy(), t.desc)
-
-
 def _type(t, dtype=None):
     return t.dtype.name if dtype is None else shape.to(t, dtype)
 
@@ -42,7 +37,7 @@ _METHODS = {
     "chunk": shape.chunk, "view_as": lambda t, o: shape.view(t, *o.shape),
     "reshape_as": lambda t, o: shape.reshape(t, *o.shape), "to": shape.to,
     "float": _cast(np.float32), "double": _cast(np.float64), "long": _cast(np.int64),
-    "int": _cast(np.int32), "bool": _cast(np.bool_), "type": _type, "clone": _clone,
+    "int": _cast(np.int32), "bool": _cast(np.bool_), "type": _type, "clone": shape.clone,
     "contiguous": lambda t: t, "cpu": lambda t: t, "flip": reduce.flip,
     # reductions
     "sum": reduce.sum, "mean": reduce.mean, "prod": reduce.prod, "max": reduce.max,

@@ -26,7 +26,8 @@ def _dims(t, dim):
         return None
     n = t.ndim
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted({_axis(n, int(d)) for d in dims}))
+    dims = tuple(sorted({_axis(n, int(d)) for d in dims}))
+    return dims if n else ()  # a 0-d tensor accepts dim 0 or -1 and reduces nothing
 
 
 def _kept_shape(shape, dims):
@@ -98,9 +99,23 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
     """Standard deviation over ``dim`` (square root of :func:`var`)."""
-    from .functions import sqrt  # noqa: PLC0415 - functions imports this module
+    return _sqrt0(var(t, dim, unbiased, keepdim, correction=correction, axis=axis))
 
-    return sqrt(var(t, dim, unbiased, keepdim, correction=correction, axis=axis))
+
+def _sqrt0(s):
+    """``sqrt(s)`` with gradient 0 where ``s == 0``, as PyTorch's ``std`` and ``norm``.
+
+    There ``sqrt'`` is infinite and the chain rule gives inf·0 = nan; 0 (a
+    subgradient: a zero vector is the norm's minimum) keeps training finite.
+    """
+    from .activations import where  # noqa: PLC0415 - activations imports this module
+    from .functions import sqrt  # noqa: PLC0415
+
+    zero = s._data == 0 if s.desc is None else None
+    if zero is None or not zero.any():
+        return sqrt(s)
+    live = Tensor(~zero)
+    return where(live, sqrt(where(live, s, 1.0)), 0.0)
 
 
 def _prod_vjp(g, out, a, dims, keepdim):
@@ -141,12 +156,17 @@ def prod(t, dim=None, keepdim=False, *, axis=None):
 
 # ------------------------------------------------------------- max / min
 def _gather_real(a, dim, index):
-    return np.take_along_axis(a, index, axis=dim)
+    # PyTorch lets the index be smaller than the input along the other dimensions too;
+    # take_along_axis needs them equal, so cut the input to the index's extent there
+    cut = tuple(slice(None) if d == dim else slice(0, s) for d, s in enumerate(index.shape))
+    return np.take_along_axis(a[cut], index, axis=dim)
 
 
 def _scatter_add_real(g, dim, index, shape):
     z = np.zeros(shape, dtype=g.dtype)
-    if index.shape[dim] == 1:  # one index per slice (max/min): no repeats, no np.add.at
+    if index.shape[dim] == 1 and all(
+        s == t for d, (s, t) in enumerate(zip(index.shape, shape, strict=True)) if d != dim
+    ):  # one index per slice (max/min): no repeats, no np.add.at
         np.put_along_axis(z, index, g, axis=dim)
         return z
     idx = list(np.indices(index.shape, sparse=True))
@@ -174,7 +194,15 @@ def gather(t, dim, index):
     index = index._data if isinstance(index, Tensor) else np.asarray(index)
     if index.dtype.kind not in "iu":
         raise RuntimeError(f"gather(): expected dtype int64 for index, got {index.dtype}")
-    return gather_p(t, dim=_axis(t.ndim, dim), index=index)
+    d = _axis(t.ndim, dim)
+    if index.ndim != t.ndim or any(
+        i > s for k, (i, s) in enumerate(zip(index.shape, t.shape, strict=False)) if k != d
+    ):
+        raise RuntimeError(
+            f"gather(): index of shape {index.shape} must have the dimensions of the input "
+            f"{t.shape} and be no larger apart from dimension {d}"
+        )
+    return gather_p(t, dim=d, index=index)
 
 
 def _extreme(name, arg):
@@ -189,17 +217,20 @@ def _extreme(name, arg):
             idx = idx.squeeze(d)
         return ValuesIndices(values, Tensor(idx.astype(np.int64)))
 
-    def all_(t):
+    def all_(t, dims=None, keepdim=False):
         if t.numel() == 0:
             raise RuntimeError(f"{name}(): expected a non-empty tensor")
-        return extreme_p(t)
+        return extreme_p(t, dims=dims, keepdim=keepdim)
 
-    def real(a):
-        return np.max(a) if name == "max" else np.min(a)
+    def real(a, dims, keepdim):
+        return (np.max if name == "max" else np.min)(a, axis=dims, keepdims=keepdim)
 
-    def vjp(g, out, a):
-        ties = Tensor((a._data == out._data).astype(a.dtype))
-        return g * ties / ties._data.sum()
+    def vjp(g, out, a, dims, keepdim):
+        # ties share the gradient equally (PyTorch's max(), amax and amin)
+        kept = _kept_shape(a.shape, dims)
+        ties = a._data == out._data.reshape(kept)
+        share = Tensor((ties / ties.sum(axis=dims, keepdims=True)).astype(a.dtype))
+        return expand_p(reshape_p(g, shape=kept), shape=a.shape) * share
 
     extreme_p = primitive(name, real=real, vjp=(vjp,), saves=(0, "out"))
 
@@ -214,23 +245,23 @@ def _extreme(name, arg):
             return (maximum if name == "max" else minimum)(t, dim)
         return all_(t) if dim is None else along(t, dim, keepdim)
 
+    def amax(t, dim=None, keepdim=False):
+        t = as_tensor(t)
+        if t.desc is not None:
+            raise TypeError(f"a{name}() is not defined for series; compare .const values")
+        return all_(t, _dims(t, dim), bool(keepdim))
+
     reduce.__name__ = name
     reduce.__doc__ = (
         f"The {name}imum: of every element, or ``(values, indices)`` along ``dim``."
     )
-    return reduce
+    amax.__name__ = "a" + name
+    amax.__doc__ = f"The {name}imum over ``dim`` (a tuple, or all); ties share the gradient."
+    return reduce, amax
 
 
-max = _extreme("max", np.argmax)  # noqa: A001
-min = _extreme("min", np.argmin)  # noqa: A001
-
-
-def amax(t, dim=None, keepdim=False):
-    return max(t) if dim is None else max(t, dim, keepdim).values
-
-
-def amin(t, dim=None, keepdim=False):
-    return min(t) if dim is None else min(t, dim, keepdim).values
+max, amax = _extreme("max", np.argmax)  # noqa: A001
+min, amin = _extreme("min", np.argmin)  # noqa: A001
 
 
 def _arg(fn):
@@ -264,10 +295,10 @@ def logsumexp(t, dim, keepdim=False):
 
 def norm_real(t, p="fro", dim=None, keepdim=False):
     """The vector norm of a real tensor (2-norm by default, over all elements)."""
-    from .functions import abs as abs_, sqrt  # noqa: PLC0415
+    from .functions import abs as abs_  # noqa: PLC0415
 
     if p in ("fro", 2, 2.0):
-        return sqrt(sum(t * t, dim, keepdim))
+        return _sqrt0(sum(t * t, dim, keepdim))
     if p in (1, 1.0):
         return sum(abs_(t), dim, keepdim)
     if p == np.inf:

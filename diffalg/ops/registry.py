@@ -10,7 +10,7 @@ vector-Jacobian product to each primitive in the same place (``vjp`` slot).
 from __future__ import annotations
 
 import math
-import numbers
+from types import MethodType
 
 import numpy as np
 
@@ -32,14 +32,16 @@ class Primitive:
     other primitives so it can be differentiated again; or one function that
     returns the tuple (for variadic primitives).  ``saves`` lists what those
     functions read (argument indices and ``"out"``): only these are kept
-    checked against in-place changes, and ``out`` is kept only if listed.
+    checked against in-place changes, and ``out`` is kept only if listed.  A
+    pair ``(i, j)`` says only the VJP of argument ``j`` reads ``i`` (``a * 2``
+    need not keep ``a``), so ``i`` is checked only when ``j`` needs a gradient.
     """
 
-    __slots__ = ("name", "real", "da", "vjp", "saves", "view")
+    __slots__ = ("name", "real", "da", "vjp", "saves", "view", "promote")
 
-    def __init__(self, name, real=None, da=None, vjp=None, saves=None, view=False):
+    def __init__(self, name, real=None, da=None, vjp=None, saves=None, view=False, promote=True):
         self.name, self.real, self.da, self.vjp = name, real, da, vjp
-        self.saves, self.view = saves, view
+        self.saves, self.view, self.promote = saves, view, promote
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -47,18 +49,29 @@ class Primitive:
     def __call__(self, *args, **kw):
         return apply(self, *args, **kw)
 
+    def __get__(self, obj, objtype=None):  # bound as a Tensor method, like a function
+        return self if obj is None else MethodType(self, obj)
 
-def primitive(name, *, real=None, da=None, vjp=None, saves=None, view=False) -> Primitive:
+    def reads(self, i) -> bool:
+        """Whether some VJP may read argument ``i`` (or ``"out"``)."""
+        return any(s == i or (type(s) is tuple and s[0] == i) for s in self.saves)
+
+
+def primitive(
+    name, *, real=None, da=None, vjp=None, saves=None, view=False, promote=True
+) -> Primitive:
     """Register a primitive under ``name`` (names are unique).
 
     ``saves=None`` means every argument; ``view=True`` marks a forward whose
     result shares memory with its first argument (it shares the version).
+    ``promote=False`` keeps a real forward's float64 result as it is (a cast
+    asked for by dtype) instead of applying PyTorch's promotion rules.
     """
     if name in PRIMITIVES:
         raise ValueError(f"primitive {name!r} registered twice")
     if saves is None:
         saves = tuple(range(len(vjp))) if isinstance(vjp, tuple) else ()
-    p = PRIMITIVES[name] = Primitive(name, real, da, vjp, tuple(saves), view)
+    p = PRIMITIVES[name] = Primitive(name, real, da, vjp, tuple(saves), view, promote)
     return p
 
 
@@ -93,18 +106,20 @@ DEFAULT_FLOAT = [np.dtype(np.float32)]  # the default float dtype (``dg.set_defa
 def as_array(x, dtype=None) -> np.ndarray:
     """Values as an ndarray with PyTorch's inference: Python floats → the default dtype.
 
-    An ndarray keeps its dtype; lists of bools/ints/floats become bool/int64/float.
+    An ndarray or numpy scalar keeps its dtype (``torch.tensor`` keeps an int32
+    array int32); lists of bools/ints/floats become bool/int64/float.
     """
     if isinstance(x, np.ndarray):
         arr = x if dtype is None else x.astype(dtype)
     else:
         arr = np.array(x, dtype=dtype)
-        if dtype is None and arr.dtype == np.float64 and not isinstance(x, np.generic):
-            arr = arr.astype(DEFAULT_FLOAT[0])
+        if dtype is None and not isinstance(x, np.generic):
+            if arr.dtype == np.float64:
+                arr = arr.astype(DEFAULT_FLOAT[0])
+            elif arr.dtype.kind in "iu" and arr.dtype != np.int64:
+                arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor of dtype {arr.dtype}")
-    if dtype is None and arr.dtype.kind in "iu" and arr.dtype != np.int64:
-        arr = arr.astype(np.int64)
     return arr
 
 
@@ -154,12 +169,67 @@ def _real_value(a):
     return a
 
 
-def _strong_f64(args) -> bool:
+def _promoted_float(args):
+    """The dtype PyTorch gives a result that numpy computed in float64.
+
+    Python and numpy scalars are weak (they never widen a tensor), and a 0-d
+    tensor widens only tensors of a lower category (an int tensor times a 0-d
+    float64 is float64, a float32 tensor plus a 0-d float64 stays float32):
+    the floats of dimensioned operands win, then those of 0-d ones, else the
+    default dtype (int / int, int * 0.5, exp(int)).
+    """
+    dims = zero = None
     for a in args:
-        d = getattr(a, "dtype", None)  # Tensors, ndarrays, numpy scalars; not Python floats
-        if d is _F64 or d == _F64:
-            return True
-    return False
+        d = a._data if isinstance(a, Tensor) else a if isinstance(a, np.ndarray) else None
+        if d is None or d.dtype.kind != "f":
+            continue
+        if d.ndim:
+            if d.dtype == _F64:
+                return _F64
+            dims = d.dtype if dims is None else np.promote_types(dims, d.dtype)
+        else:
+            zero = d.dtype if zero is None else np.promote_types(zero, d.dtype)
+    return dims if dims is not None else zero if zero is not None else DEFAULT_FLOAT[0]
+
+
+def _shape_of(a):
+    return a.shape if isinstance(a, (Tensor, np.ndarray)) else ()
+
+
+def broadcast_mismatch(sa, sb) -> str | None:
+    """PyTorch's sentence for two shapes that do not broadcast (``None`` if they do).
+
+    Like PyTorch it names the last (rightmost) clashing dimension, counted in
+    the broadcast result.
+    """
+    n = max(len(sa), len(sb))
+    for i in range(n - 1, -1, -1):
+        k = n - 1 - i
+        da = sa[len(sa) - 1 - k] if k < len(sa) else 1
+        db = sb[len(sb) - 1 - k] if k < len(sb) else 1
+        if da != db and da != 1 and db != 1:
+            return (
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) "
+                f"at non-singleton dimension {i}"
+            )
+    return None
+
+
+def _first_mismatch(shapes) -> str | None:
+    """:func:`broadcast_mismatch` of the first operand that does not fit the ones before it."""
+    shape = ()
+    for s in shapes:
+        msg = broadcast_mismatch(shape, s)
+        if msg is not None:
+            return msg
+        shape = np.broadcast_shapes(shape, s)
+    return None
+
+
+def _broadcast_error(args, err: ValueError) -> Exception:
+    """numpy's broadcasting ValueError as PyTorch's RuntimeError (others unchanged)."""
+    msg = _first_mismatch([_shape_of(a) for a in args]) if "broadcast" in str(err) else None
+    return err if msg is None else RuntimeError(msg)
 
 
 def apply(prim: Primitive, *args, **kw) -> Tensor:
@@ -180,11 +250,16 @@ def apply(prim: Primitive, *args, **kw) -> Tensor:
     if desc is None:
         if prim.real is None:
             raise TypeError(f"{prim.name} needs a DA tensor (a series), got real operands")
-        r = prim.real(*[_real_value(a) for a in args], **kw)
+        try:
+            r = prim.real(*[_real_value(a) for a in args], **kw)
+        except ValueError as e:
+            raise _broadcast_error(args, e) from None
         if type(r) is not np.ndarray:
             r = np.asarray(r)
-        if r.dtype is _F64 and not _strong_f64(args):
-            r = r.astype(DEFAULT_FLOAT[0])
+        if r.dtype is _F64 and prim.promote:
+            dt = _promoted_float(args)
+            if dt is not _F64:
+                r = r.astype(dt)
         out = Tensor(r)
     else:
         if prim.da is None:
@@ -213,9 +288,7 @@ def broadcast_series(desc: Descriptor, *datas) -> tuple[tuple[int, ...], list[np
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(
-            "shapes " + ", ".join(str(tuple(s)) for s in shapes) + " cannot be broadcast together"
-        ) from None
+        raise _series_mismatch(shapes) from None
     m = desc.ncoef
     rows = [np.ascontiguousarray(np.broadcast_to(d, shape + (m,))).reshape(-1, m) for d in datas]
     return shape, rows
@@ -230,7 +303,12 @@ def real_broadcast(series: np.ndarray, real) -> tuple[np.ndarray, np.ndarray | f
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
-        raise ValueError(
-            f"shapes {shapes[0]} and {shapes[1]} cannot be broadcast together"
-        ) from None
+        raise _series_mismatch(shapes) from None
     return np.broadcast_to(series, shape + series.shape[-1:]), r[..., None]
+
+
+def _series_mismatch(shapes) -> ValueError:
+    """Series keep the DA layer's ValueError; the message adds PyTorch's sentence."""
+    msg = _first_mismatch(shapes) or ""
+    listed = ", ".join(str(tuple(s)) for s in shapes)
+    return ValueError(f"shapes {listed} cannot be broadcast together ({msg[:1].lower()}{msg[1:]})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from .registry import Real, as_array, as_tensor, common_descriptor, primitive
+from .registry import Real, as_tensor, common_descriptor, primitive
 
 
 def _axis(n, axis):
@@ -108,9 +108,12 @@ def _getitem_vjp(g, out, a, idx):
 
 def _getitem_real(a, idx):
     try:
-        return a[idx]
+        r = a[idx]
     except IndexError as e:
         raise IndexError(f"{e} (tensor of shape {a.shape})") from None
+    if not isinstance(r, np.ndarray):  # numpy gives a scalar copy for a full integer index;
+        r = a[(idx if isinstance(idx, tuple) else (idx,)) + (Ellipsis,)]  # ... keeps a 0-d view
+    return r
 
 
 def _getitem_da(d, a, idx):
@@ -129,9 +132,20 @@ def getitem(t, idx):
     return (getitem_view if is_basic(idx) else getitem_p)(t, idx=idx)
 
 
+def store(dst: np.ndarray, idx, value) -> None:
+    """``dst[idx] = value`` with a shape mismatch reported as PyTorch would (a RuntimeError)."""
+    try:
+        dst[idx] = value
+    except ValueError:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {tuple(np.shape(value))} cannot be broadcast "
+            f"to indexing result of shape {dst[idx].shape} (tensor of shape {dst.shape})"
+        ) from None
+
+
 def _index_put_real(a, v, idx):
     r = a.copy()
-    r[idx] = v
+    store(r, idx, v)
     return r
 
 
@@ -389,6 +403,14 @@ to_dtype = primitive(
     real=lambda a, dtype: a.astype(dtype),
     vjp=(lambda g, out, a, dtype: to_dtype(g, dtype=a.dtype),),
     saves=(),
+    promote=False,  # the dtype asked for, not one promoted from the operand's
+)
+clone = primitive(
+    "clone",
+    real=np.copy,
+    da=lambda d, a: a.copy(),
+    vjp=(lambda g, out, a: g,),
+    saves=(),
 )
 
 
@@ -421,7 +443,7 @@ def _split_vjp(name):
         ends = np.cumsum(sizes)
         n = g.ndim
         parts = []
-        for s, e in zip(ends - sizes, ends):
+        for s, e in zip(ends - sizes, ends, strict=True):
             idx = (slice(None),) * _axis(n, axis) + (slice(int(s), int(e)),)
             p = getitem(g, idx)
             parts.append(squeeze(p, axis) if name == "stack" else p)
