@@ -37,8 +37,9 @@ torch.set_num_threads(1)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
-import diffalg as dg  # noqa: E402
 from bench_da import fmt, loop, markdown, run_rounds  # noqa: E402
+
+import diffalg as dg  # noqa: E402
 
 
 def pair(make_dg, make_torch):

@@ -155,6 +155,20 @@ class Tensor:
         t._vc = self._vc
         return t
 
+    def __deepcopy__(self, memo):
+        """A leaf copy with its own buffer, version and accumulator (PyTorch refuses non-leaves)."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "only tensors created explicitly by the user (graph leaves) support deepcopy"
+            )
+        t = type(self).__new__(type(self))
+        Tensor.__init__(t, self._data.copy(), self.desc)
+        t._rg = self._rg
+        if self.grad is not None:
+            t.grad = Tensor(self.grad._data.copy(), self.grad.desc)
+        memo[id(self)] = t
+        return t
+
     def detach_(self) -> Tensor:
         if self._base is not None:
             raise RuntimeError("cannot detach_() a view of another tensor in place; use detach()")
@@ -221,7 +235,9 @@ class Tensor:
 
     def __bool__(self):
         if self.numel() != 1:
-            raise RuntimeError("the truth value of a tensor with more than one element is ambiguous")
+            raise RuntimeError(
+                "the truth value of a tensor with more than one element is ambiguous"
+            )
         return bool(self.const if self.desc is not None else self._data.item())
 
     @property
@@ -237,7 +253,10 @@ class Tensor:
         v = np.asarray(self._data)
         fixed = v.dtype.kind == "f" and v.size and not np.all(np.mod(v[np.isfinite(v)], 1) == 0)
         body = np.array2string(
-            v, separator=", ", prefix="tensor(", precision=4,
+            v,
+            separator=", ",
+            prefix="tensor(",
+            precision=4,
             floatmode="fixed" if fixed else "maxprec",
         )
         extra = ""

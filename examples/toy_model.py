@@ -48,7 +48,9 @@ def batches(n_samples, batch_size, steps, rng):
     order = []
     while len(order) < steps:
         perm = rng.permutation(n_samples)
-        order += [perm[i : i + batch_size] for i in range(0, n_samples - batch_size + 1, batch_size)]
+        order += [
+            perm[i : i + batch_size] for i in range(0, n_samples - batch_size + 1, batch_size)
+        ]
     return order[:steps]
 
 

@@ -224,9 +224,13 @@ def test_broadcast_shape_mismatch():
 
 def test_matmul_shape_mismatch():
     A = D.zeros((2, 3))
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) cannot be multiplied"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) cannot be multiplied"
+    ):
         A @ A
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2,\) cannot be multiplied"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(2, 3\) and \(2,\) cannot be multiplied"
+    ):
         A @ D.zeros(2)
     with pytest.raises(ValueError, match="cannot be multiplied"):
         np.zeros((4, 2)) @ A.T.T.T  # (4,2) @ (3,2)

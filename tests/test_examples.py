@@ -101,7 +101,8 @@ DOCS = EXAMPLES.parent / "docs"
 
 
 @pytest.mark.parametrize(
-    "page,least", [("da-in-five-minutes.md", 20), ("tensors.md", 25), ("autograd.md", 12), ("nn.md", 7)]
+    "page,least",
+    [("da-in-five-minutes.md", 20), ("tensors.md", 25), ("autograd.md", 12), ("nn.md", 7)],
 )
 def test_docs_page_runs_and_prints_what_it_says(page, least, tmp_path, monkeypatch):
     """Run every ``python`` block of the page in order; check one-line outputs

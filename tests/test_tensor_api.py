@@ -712,3 +712,17 @@ def test_no_grad_writes_into_a_leaf():
             w.add_(m.ones(3))
         assert w.requires_grad and w.grad_fn is None
         np.testing.assert_array_equal(w.detach().numpy(), [6, 3, 3])
+
+
+def test_deepcopy_of_a_leaf_is_independent_and_non_leaves_are_refused():
+    import copy
+
+    a = dg.tensor([1.0, 2.0], requires_grad=True)
+    (a * a).sum().backward()  # a now has its accumulator node
+    b = copy.deepcopy(a)
+    a.grad = None
+    (b * 3).sum().backward()
+    assert a.grad is None  # the copy's gradient must not land on the original
+    np.testing.assert_array_equal(b.grad.numpy(), [2 + 3, 4 + 3])
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(a * 2)

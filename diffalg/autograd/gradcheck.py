@@ -30,14 +30,16 @@ def _numerical(fn, inputs, i, eps):
             x.flat[k] = old - eps
             minus = [o._data.astype(np.float64).ravel() for o in _outputs(fn, inputs)]
             x.flat[k] = old
-            cols.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
+            cols.append(
+                np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus, strict=True)])
+            )
     return np.stack(cols, axis=1) if cols else np.zeros((0, 0))
 
 
 def _analytic(fn, inputs, diff):
-    outs = [o for o in _outputs(fn, inputs)]
+    outs = _outputs(fn, inputs)
     rows = []
-    for j, o in enumerate(outs):
+    for o in outs:
         for k in range(o.numel()):
             gout = np.zeros(o._data.shape, dtype=o.dtype)
             gout.flat[k] = 1.0
@@ -45,16 +47,21 @@ def _analytic(fn, inputs, diff):
                 rows.append([np.zeros(inputs[i].numel()) for i in diff])
                 continue
             gs = grad(
-                [o], [inputs[i] for i in diff], [Tensor(gout)], retain_graph=True,
+                [o],
+                [inputs[i] for i in diff],
+                [Tensor(gout)],
+                retain_graph=True,
                 allow_unused=True,
             )
             rows.append(
                 [
                     np.zeros(inputs[i].numel()) if g is None else g._data.astype(np.float64).ravel()
-                    for i, g in zip(diff, gs)
+                    for i, g in zip(diff, gs, strict=True)
                 ]
             )
-    return [np.array([r[n] for r in rows]).reshape(-1, inputs[i].numel()) for n, i in enumerate(diff)]
+    return [
+        np.array([r[n] for r in rows]).reshape(-1, inputs[i].numel()) for n, i in enumerate(diff)
+    ]
 
 
 def gradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) -> bool:
@@ -103,7 +110,7 @@ def gradgradcheck(fn, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception
     def first(*xs):
         with enable_grad():  # the finite differences of gradcheck run under no_grad
             outs = _outputs(fn, xs)
-            s = sum((o * v).sum() for o, v in zip(outs, vs))
+            s = sum((o * v).sum() for o, v in zip(outs, vs, strict=True))
             gs = grad(s, [xs[i] for i in diff], create_graph=True, allow_unused=True)
         return tuple(g for g in gs if g is not None)
 

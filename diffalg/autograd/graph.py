@@ -80,8 +80,7 @@ class Node:
         vjp = prim.vjp
         if isinstance(vjp, tuple):
             grads = [
-                None if e is None else vjp[i](g, out, *args, **kw)
-                for i, e in enumerate(self.edges)
+                None if e is None else vjp[i](g, out, *args, **kw) for i, e in enumerate(self.edges)
             ]
         else:
             grads = list(vjp(g, out, *args, **kw))

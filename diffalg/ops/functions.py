@@ -13,7 +13,6 @@ import numpy as np
 from scipy import special
 
 from ..kernels import functions as K
-from ..tensor import Tensor
 from .registry import as_tensor, primitive
 
 

@@ -94,7 +94,9 @@ def var(t, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
         correction = 0 if unbiased is False else 1
     mu = sum_p(t, dims=dims, keepdim=True) / _count(t, dims)
     dev = t - mu
-    return sum_p(dev * dev, dims=dims, keepdim=keepdim) / builtins.max(_count(t, dims) - correction, 0)
+    return sum_p(dev * dev, dims=dims, keepdim=keepdim) / builtins.max(
+        _count(t, dims) - correction, 0
+    )
 
 
 def std(t, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
@@ -252,9 +254,7 @@ def _extreme(name, arg):
         return all_(t, _dims(t, dim), bool(keepdim))
 
     reduce.__name__ = name
-    reduce.__doc__ = (
-        f"The {name}imum: of every element, or ``(values, indices)`` along ``dim``."
-    )
+    reduce.__doc__ = f"The {name}imum: of every element, or ``(values, indices)`` along ``dim``."
     amax.__name__ = "a" + name
     amax.__doc__ = f"The {name}imum over ``dim`` (a tuple, or all); ties share the gradient."
     return reduce, amax
@@ -290,7 +290,9 @@ def logsumexp(t, dim, keepdim=False):
     m = Tensor(np.max(t._data, axis=d, keepdims=True))  # a constant shift: no gradient
     m._data[~np.isfinite(m._data)] = 0
     s = log(sum_p(exp(t - m), dims=d, keepdim=True)) + m
-    return s if keepdim else reshape_p(s, shape=tuple(x for i, x in enumerate(s.shape) if i not in d))
+    return (
+        s if keepdim else reshape_p(s, shape=tuple(x for i, x in enumerate(s.shape) if i not in d))
+    )
 
 
 def norm_real(t, p="fro", dim=None, keepdim=False):

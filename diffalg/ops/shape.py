@@ -46,13 +46,17 @@ def _index_array(i):
             raise IndexError("a DA tensor cannot be used as an index")
         i = i._data
     if isinstance(i, np.ndarray) and i.dtype.kind not in "iub":
-        raise IndexError(f"tensors used as indices must be long, int or bool tensors, not {i.dtype}")
+        raise IndexError(
+            f"tensors used as indices must be long, int or bool tensors, not {i.dtype}"
+        )
     if isinstance(i, list):
         i = np.asarray(i)
         if i.dtype.kind not in "iub":
             raise IndexError(f"indices must be integers or booleans, not {i.dtype}")
     if isinstance(i, (float, np.floating)):
-        raise IndexError(f"only integers, slices, None, ... and integer or boolean tensors are valid indices (got {i!r})")
+        raise IndexError(
+            f"only integers, slices, None, ... and integer or boolean tensors are valid indices (got {i!r})"
+        )
     return i
 
 
@@ -66,9 +70,7 @@ def normalize_index(idx):
 def is_basic(idx) -> bool:
     """True when indexing gives a view (ints, slices, None and ``...`` only)."""
     parts = idx if isinstance(idx, tuple) else (idx,)
-    return all(
-        i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) for i in parts
-    )
+    return all(i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer)) for i in parts)
 
 
 def _series_index(idx, ndim):
@@ -426,9 +428,7 @@ def to(t, *args, **kw):
         else:
             dtype = a
     if device is not None and str(device) != "cpu":
-        raise RuntimeError(
-            f"device {device!r} is not available for this tensor; only 'cpu' here"
-        )
+        raise RuntimeError(f"device {device!r} is not available for this tensor; only 'cpu' here")
     if dtype is None or np.dtype(dtype) == t.dtype:
         return t
     if t.desc is not None:
@@ -489,8 +489,11 @@ concatenate = cat
 def split(t, split_size, dim=0):
     """Pieces of ``split_size`` (an int, or a list of sizes) along ``dim``."""
     n = t.shape[dim]
-    sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
-        if isinstance(split_size, int) else list(split_size)
+    sizes = (
+        [split_size] * (n // split_size) + ([n % split_size] if n % split_size else [])
+        if isinstance(split_size, int)
+        else list(split_size)
+    )
     if sum(sizes) != n:
         raise RuntimeError(f"split sizes {sizes} do not add up to {n} (dim {dim})")
     d = _axis(t.ndim, dim)
