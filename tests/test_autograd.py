@@ -159,6 +159,7 @@ CASES: dict[str, list[Case]] = {
     ],
     "view": [Case(lambda x: x.view(6, 2), arr(3, 4)), Case(lambda x: x.view(-1), arr(2, 3))],
     "permute": [
+        Case(lambda x: dg.avg_pool2d(x, 2), arr(1, 2, 4, 6), id="avg_pool2d-tiles"),
         Case(lambda x: x.permute(2, 0, 1), arr(2, 3, 4)),
         Case(lambda x: x.transpose(0, 2), arr(2, 3, 4)),
         Case(lambda x: x.T, arr(3, 4)),
@@ -197,6 +198,7 @@ CASES: dict[str, list[Case]] = {
         Case(lambda x: x.prod(), np.array([1.5, 0.0, -2.0]), id="zero-all"),
     ],
     "gather": [
+        Case(lambda x: dg.max_pool2d(x, 2), spread(2, 2, 4, 4), id="max_pool2d-tiles"),
         Case(lambda x: dg.gather(x, 1, dg.tensor(GIDX)), arr(3, 4)),
         Case(lambda x: dg.gather(x, 0, dg.tensor(GIDX[:, :2].T % 3)), arr(3, 4)),
         Case(lambda x: x.max(1).values, spread(3, 4), id="max-dim"),
@@ -336,7 +338,7 @@ CASES: dict[str, list[Case]] = {
             arr(2, 2, 3, 2, seed=1),
             id="stride-padding",
         ),  # fmt: skip
-        Case(lambda x: dg.max_pool2d(x, 2), spread(2, 2, 4, 4), id="max_pool2d"),
+        Case(lambda x: dg.max_pool2d(x, 2, stride=1), spread(2, 2, 4, 4), id="max_pool2d"),
         Case(
             lambda x: dg.max_pool2d(x, 3, stride=2, padding=1),
             spread(1, 2, 5, 5),

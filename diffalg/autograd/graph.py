@@ -54,8 +54,9 @@ class Node:
         self.freed = True
 
     def check_versions(self):
-        for vc, version, what in self.versions:
+        for vc, version, i in self.versions:
             if vc[0] != version:
+                what = "its output" if i == "out" else f"input {i}"
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
                     f"by an inplace operation: {what} of {self.name()} is at version {vc[0]}; "
@@ -155,7 +156,7 @@ def record(prim, out: Tensor, args, kw) -> None:
     """Put ``out = prim(*args, **kw)`` on the tape (called by ``ops.registry.apply``)."""
     if out._data.dtype.kind != "f":
         return  # integer and boolean results carry no gradient
-    if out.desc is not None or any(isinstance(a, Tensor) and a.desc is not None for a in args):
+    if out.desc is not None:  # a result from series inputs is a series too
         raise NotImplementedError(
             f"{prim.name}: the tape does not record operations on DA tensors (series); "
             "detach the inputs that require grad or compute without them"
@@ -172,11 +173,11 @@ def record(prim, out: Tensor, args, kw) -> None:
                 continue
         if i == "out":
             keep_out = (out._data, out.desc, out._vc)
-            versions.append((out._vc, out._vc[0], "its output"))
+            versions.append((out._vc, out._vc[0], "out"))
         else:
             a = args[i]
             if isinstance(a, Tensor):
-                versions.append((a._vc, a._vc[0], f"input {i}"))
+                versions.append((a._vc, a._vc[0], i))
     node = out.grad_fn = Node(prim, args, kw, edges, versions, keep_out)
     if prim.view and out._base is not None:
         node.view_version = out._vc[0]

@@ -46,13 +46,12 @@ def _row2im(r, k, stride, padding, shape):
     n, c, h, w = shape
     ho, wo = r.shape[1], r.shape[2]
     cols = r.reshape(n, ho, wo, c, kh, kw)
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=r.dtype)
+    # accumulate channels-last, as the rows are laid out: no transposed copy per offset
+    out = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=r.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i : i + sh * ho : sh, j : j + sw * wo : sw] += cols[..., i, j].transpose(
-                0, 3, 1, 2
-            )
-    return out[:, :, ph : ph + h, pw : pw + w]
+            out[:, i : i + sh * ho : sh, j : j + sw * wo : sw] += cols[..., i, j]
+    return out[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
 
 
 im2row = primitive(
@@ -120,6 +119,11 @@ def _pool(x, kernel_size, stride, padding, reduce, name, pad_value):
     if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
         raise RuntimeError(f"{name}: padding should be at most half of the kernel size")
     n, c, h, w = x.shape
+    if s == k and p == (0, 0) and h % k[0] == 0 and w % k[1] == 0:
+        # non-overlapping tiles: a reshape and one transposed copy, no window rows
+        ho, wo = h // k[0], w // k[1]
+        tiles = permute(reshape(x, n, c, ho, k[0], wo, k[1]), 0, 1, 2, 4, 3, 5)
+        return reduce(reshape(tiles, n, c, ho, wo, k[0] * k[1]))
     rows = _windows(reshape(x, n * c, 1, h, w), k, s, p, name, pad_value)
     _, ho, wo, _ = rows.shape
     return reshape(reduce(rows), n, c, ho, wo)

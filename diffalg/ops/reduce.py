@@ -9,6 +9,7 @@ scatters); over everything they share the gradient among ties, as PyTorch.
 from __future__ import annotations
 
 import builtins
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -35,7 +36,7 @@ def _kept_shape(shape, dims):
 
 
 def _sum_real(a, dims, keepdim):
-    return np.sum(a, axis=dims, keepdims=keepdim)
+    return np.add.reduce(a, axis=dims, keepdims=keepdim)  # the ufunc: no Python wrapper
 
 
 def _sum_da(d, a, dims, keepdim):
@@ -71,7 +72,7 @@ def sum(t, dim=None, keepdim=False, *, axis=None, dtype=None):  # noqa: A001
 
 def _count(t, dims):
     shape = t.shape
-    return int(np.prod([shape[i] for i in (range(len(shape)) if dims is None else dims)]))
+    return math.prod(shape if dims is None else [shape[i] for i in dims])
 
 
 def mean(t, dim=None, keepdim=False, *, axis=None, dtype=None):

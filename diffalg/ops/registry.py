@@ -251,7 +251,9 @@ def apply(prim: Primitive, *args, **kw) -> Tensor:
         if prim.real is None:
             raise TypeError(f"{prim.name} needs a DA tensor (a series), got real operands")
         try:
-            r = prim.real(*[_real_value(a) for a in args], **kw)
+            r = prim.real(
+                *[a._data if isinstance(a, Tensor) else _real_value(a) for a in args], **kw
+            )
         except ValueError as e:
             raise _broadcast_error(args, e) from None
         if type(r) is not np.ndarray:

@@ -337,7 +337,7 @@ def _sum_to_real(g, shape):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1
     )
-    r = g.sum(axis=axes, keepdims=True) if axes else g
+    r = np.add.reduce(g, axis=axes, keepdims=True) if axes else g
     return r.reshape(shape)
 
 
