@@ -12,6 +12,21 @@ def is_grad_enabled() -> bool:
     return Tape.enabled
 
 
+def _decorate(mode: bool, fn):
+    """``fn`` run with recording set to ``mode`` (and restored after)."""
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        prev = Tape.enabled
+        Tape.enabled = mode
+        try:
+            return fn(*a, **k)
+        finally:
+            Tape.enabled = prev
+
+    return wrapper
+
+
 class set_grad_enabled:
     """Set recording on or off: as a call, a context manager or a decorator.
 
@@ -34,13 +49,8 @@ class set_grad_enabled:
         Tape.enabled = self.prev
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            with self.__class__(self.mode):
-                return fn(*a, **k)
-
         Tape.enabled = self.prev  # as a decorator it must not switch anything now
-        return wrapper
+        return _decorate(self.mode, fn)
 
 
 class _Mode:
@@ -62,12 +72,7 @@ class _Mode:
         Tape.enabled = self.prev
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*a, **k):
-            with self.__class__():
-                return fn(*a, **k)
-
-        return wrapper
+        return _decorate(self.mode, fn)
 
 
 class no_grad(_Mode):

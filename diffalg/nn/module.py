@@ -16,6 +16,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..autograd import no_grad
+from ..ops.shape import parse_to
 from ..tensor import Tensor
 
 
@@ -410,19 +411,7 @@ class Module:
 
     def to(self, *args, **kwargs) -> Module:
         """Convert floating parameters and buffers to a dtype (``to(dg.float64)``); cpu only."""
-        dtype = kwargs.pop("dtype", None)
-        device = kwargs.pop("device", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, str):
-                device = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
-                dtype = a
-        if device is not None and str(device) != "cpu":
-            raise RuntimeError(f"device {device!r} is not available; modules live on 'cpu'")
+        dtype = parse_to(args, kwargs, "modules")
         if dtype is None:
             return self
         dtype = np.dtype(dtype)

@@ -416,10 +416,12 @@ clone = primitive(
 )
 
 
-def to(t, *args, **kw):
-    """``t.to(dtype)`` (a copy when the dtype changes) or ``t.to("cpu")``."""
+def parse_to(args, kw, what="this tensor"):
+    """The dtype asked of ``.to(...)`` (or ``None``): PyTorch's forms, a device only 'cpu'."""
     dtype = kw.pop("dtype", None)
     device = kw.pop("device", None)
+    if kw:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kw)}")
     for a in args:
         if isinstance(a, str):
             device = a
@@ -428,7 +430,13 @@ def to(t, *args, **kw):
         else:
             dtype = a
     if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"device {device!r} is not available for this tensor; only 'cpu' here")
+        raise RuntimeError(f"device {device!r} is not available for {what}; only 'cpu' here")
+    return dtype
+
+
+def to(t, *args, **kw):
+    """``t.to(dtype)`` (a copy when the dtype changes) or ``t.to("cpu")``."""
+    dtype = parse_to(args, kw)
     if dtype is None or np.dtype(dtype) == t.dtype:
         return t
     if t.desc is not None:
