@@ -726,3 +726,30 @@ def test_deepcopy_of_a_leaf_is_independent_and_non_leaves_are_refused():
     np.testing.assert_array_equal(b.grad.numpy(), [2 + 3, 4 + 3])
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(a * 2)
+
+
+def test_index_of_the_wrong_dtype_is_refused():
+    x = dg.arange(5.0)
+    with pytest.raises(IndexError, match="must be long, int or bool tensors, not float32"):
+        x[dg.tensor([1.0])]
+    with pytest.raises(IndexError, match=r"valid indices \(got 1.5\)"):
+        x[1.5]
+    with pytest.raises(IndexError, match="must be long, int or bool"):
+        x[dg.tensor([0.0])] = 1.0
+
+
+def test_state_dict_file_foreign_or_corrupted(tmp_path):
+    model = dg.nn.Linear(3, 2)
+    good = tmp_path / "m.npz"
+    dg.save(model.state_dict(), good)
+    np.savez(tmp_path / "foreign.npz", weight=np.zeros((2, 3)))
+    (tmp_path / "broken.npz").write_bytes(good.read_bytes()[:100])
+    for name, match in (
+        ("foreign.npz", "not a diffalg file"),
+        ("broken.npz", "not a diffalg file"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            model.load_state_dict(dg.load(tmp_path / name))
+    fresh = dg.nn.Linear(3, 2)
+    fresh.load_state_dict(dg.load(good))
+    np.testing.assert_array_equal(fresh.weight.detach().numpy(), model.weight.detach().numpy())
