@@ -1,7 +1,18 @@
-"""Taylor maps (:mod:`.taylor_map`): compose, invert, analyse and track."""
+"""Taylor maps and accelerator lattices.
 
+:mod:`.taylor_map` — compose, invert, analyse and track maps; :mod:`.beam`,
+:mod:`.elements`, :mod:`.lattice` — elements in MAD-NG's 6-D coordinates, whose
+one code gives both particle tracking and Taylor maps, and ring analysis.
+"""
+
+from .beam import Beam
+from .elements import Drift, Marker, Multipole, Octupole, Quadrupole, SBend, Sextupole
+from .lattice import COORDS, Lattice, UnstableLatticeError
 from .taylor_map import TaylorMap, identity
 
 load = TaylorMap.load
 
-__all__ = ["TaylorMap", "identity", "load"]
+__all__ = [
+    "Beam", "COORDS", "Drift", "Lattice", "Marker", "Multipole", "Octupole", "Quadrupole",
+    "SBend", "Sextupole", "TaylorMap", "UnstableLatticeError", "identity", "load",
+]  # fmt: skip

@@ -186,11 +186,14 @@ class TaylorMap(Tensor):
         return tuple(out)
 
     def symplectic_error(self) -> float:
-        """``max |coefficient of (Jᵀ S J − S)|`` over the Jacobian's series.
+        """``max |coefficient of (Jᵀ S J − S)|``, relative to the Jacobian's size squared.
 
         ``J`` is the Jacobian of the map in its variables (taken in pairs
         ``(x, px), (y, py), ...``) and ``S`` the symplectic form; a Hamiltonian
-        map gives round-off, to the truncation order.
+        map gives round-off, to the truncation order.  The products in ``JᵀSJ``
+        carry the size of ``J``'s coefficients squared, so the error is divided
+        by ``max(1, max |J coefficient|)²`` (for maps whose coefficients stay
+        below 1 it is the absolute error).
         """
         d = self.desc
         if d.nv % 2:
@@ -207,7 +210,8 @@ class TaylorMap(Tensor):
                             s = s + Jac[i][a] * Jac[j][b] * form[i, j]
                 # the Jacobian is exact to order o - 1 only
                 worst = max(worst, float(np.abs(s.truncate(d.order - 1).coeffs).max()))
-        return worst
+        size = max(1.0, max(float(np.abs(J.coeffs).max()) for row in Jac for J in row))
+        return worst / size**2
 
     # -------------------------------------------------------- tracking
     def track(self, points, params=None) -> np.ndarray:
