@@ -20,7 +20,7 @@ class Beam:
 
     >>> b = Beam("proton", energy=1.5)
     >>> round(b.beta0, 6), round(b.gamma0, 6)
-    (0.780226, 1.598686)
+    (0.780212, 1.598683)
     """
 
     def __init__(self, particle="proton", *, energy=None, pc=None, gamma=None, mass=None,
