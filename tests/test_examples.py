@@ -102,7 +102,13 @@ DOCS = EXAMPLES.parent / "docs"
 
 @pytest.mark.parametrize(
     "page,least",
-    [("da-in-five-minutes.md", 20), ("tensors.md", 25), ("autograd.md", 12), ("nn.md", 7)],
+    [
+        ("da-in-five-minutes.md", 20),
+        ("tensors.md", 25),
+        ("autograd.md", 12),
+        ("nn.md", 7),
+        ("maps.md", 8),
+    ],
 )
 def test_docs_page_runs_and_prints_what_it_says(page, least, tmp_path, monkeypatch):
     """Run every ``python`` block of the page in order; check one-line outputs
@@ -216,3 +222,15 @@ def test_digits_reach_95_percent_and_reload(tmp_path, capsys):
         assert r[name]["reloaded"] == r[name]["accuracy"]
         assert r[name]["losses"][-1] < 0.5 * r[name]["losses"][0]
         assert r[name]["path"].exists()
+
+
+def test_fodo_map_example(tmp_path, capsys):
+    fodo = _load("fodo_map")
+    r = fodo.main(order=4, orders=(2, 3), turns=20, plot=True, out_dir=tmp_path)
+    capsys.readouterr()
+    for o, slope in r["slopes"].items():
+        assert abs(slope - (o + 1)) < 0.3, (o, slope)  # truncation error ∝ amplitude^(order+1)
+    assert r["map"].symplectic_error() < 1e-12
+    assert 0 < r["tunes"][0] < 1 and 0 < r["tunes"][1] < 1
+    for png in r["plots"]:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
