@@ -234,3 +234,12 @@ def test_fodo_map_example(tmp_path, capsys):
     assert 0 < r["tunes"][0] < 1 and 0 < r["tunes"][1] < 1
     for png in r["plots"]:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ode_flows_example(capsys):
+    ode = _load("ode_flows")
+    r = ode.main(order=3, starts=4, scale=1e-4)
+    capsys.readouterr()
+    for name, res in r.items():
+        assert res["error"] < 1e-11, name  # |δ|^4 ~ 1e-16: only the solver's tolerance is left
+        assert res["symplectic"] < 1e-12, name

@@ -7,6 +7,7 @@ one code gives both particle tracking and Taylor maps, and ring analysis.
 
 from .beam import Beam
 from .elements import Drift, Marker, Multipole, Octupole, Quadrupole, SBend, Sextupole
+from .flow import flow
 from .lattice import COORDS, Lattice, UnstableLatticeError
 from .taylor_map import TaylorMap, identity
 
@@ -14,5 +15,5 @@ load = TaylorMap.load
 
 __all__ = [
     "Beam", "COORDS", "Drift", "Lattice", "Marker", "Multipole", "Octupole", "Quadrupole",
-    "SBend", "Sextupole", "TaylorMap", "UnstableLatticeError", "identity", "load",
+    "SBend", "Sextupole", "TaylorMap", "UnstableLatticeError", "flow", "identity", "load",
 ]  # fmt: skip
