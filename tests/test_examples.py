@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
 import sys
@@ -10,15 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import truth
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_load = truth.load_example
 
 
 @pytest.fixture(scope="module")

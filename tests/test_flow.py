@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import truth
 from scipy.integrate import solve_ivp
 from scipy.linalg import expm
 
 import diffalg as dg
 
-
-def pendulum(t, x):
-    q, p = x
-    return [p, -dg.sin(q)]
-
-
-# states ordered in canonical pairs (x, px, y, py), as symplectic_error expects
-def henon_heiles(t, z):
-    x, px, y, py = z
-    return [px, -x - 2 * x * y, py, -y - x * x + y * y]
-
-
-def kepler(t, z):
-    x, vx, y, vy = z
-    r3 = (x * x + y * y) ** 1.5
-    return [vx, -x / r3, vy, -y / r3]
+# the systems of examples/ode_flows.py, states in canonical pairs (x, px, y, py)
+_ode = truth.load_example("ode_flows")
+pendulum, henon_heiles, kepler = _ode.pendulum, _ode.henon_heiles, _ode.kepler
 
 
 def numpy_rhs(f):

@@ -168,14 +168,9 @@ def test_thick_quadrupole_converges_at_the_integrator_order(integrator, rate):
     assert rate / 1.6 < e1 / e2 < rate * 1.6
 
 
-def fodo_ring(beam, k1=0.6, k2f=0.0, k2d=0.0, cells=8):
-    angle = 2 * math.pi / (2 * cells)
-    line = []
-    for _ in range(cells):
-        line += [Quadrupole(0.5, k1), Sextupole(0.2, k2f), Drift(0.3), SBend(2.0, angle),
-                 Drift(0.5), Quadrupole(0.5, -k1), Sextupole(0.2, k2d), Drift(0.3),
-                 SBend(2.0, angle), Drift(0.5)]  # fmt: skip
-    return Lattice(line, beam)
+def fodo_ring(beam, k2f=0.0, k2d=0.0):
+    """The ring of ``examples/fodo_map.py`` (thick quads, sextupoles, sector bends)."""
+    return truth.load_example("fodo_map").ring(k2f=k2f, k2d=k2d, beam=beam)
 
 
 def test_map_tracking_error_scales_as_amplitude_to_order_plus_one():

@@ -199,3 +199,18 @@ def assert_close(got, want, rtol=1e-13, atol=0.0, floor=1e-15, scale=None):
             f"{bad.sum()} of {bad.size} entries differ; first at {i.tolist()}: "
             f"got {got.ravel()[i].tolist()} want {want.ravel()[i].tolist()}"
         )
+
+
+# ---------------------------------------------------------------- examples
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as a module (the examples are scripts, not a package)."""
+    import importlib.util  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,67 +1,82 @@
 """Ring optics from an established tracking code (Xsuite's ``xtrack``), for cross-checks.
 
 ``peer_ring_summary(spec)`` builds a ring in xtrack from a plain-Python description and
-returns its tunes, first-order chromaticities and the beta functions at the start. The
-spec uses MAD-X conventions::
+returns its tunes, chromaticities and the beta functions at the start. The spec uses MAD-X
+conventions::
 
-    {"particle": "proton",            # or "antiproton", "electron", "positron", or
-                                      # "mass_gev"/"charge" keys instead
-     "energy_gev": 1.0,               # TOTAL energy of the reference particle
+    {"particle": "proton",   # or "antiproton", "electron", "positron", "muon",
+                             # "antimuon"; or give "mass_gev" and "charge" instead
+     "energy_gev": 1.0,      # TOTAL energy of the reference particle (not kinetic)
      "elements": [
         {"type": "drift", "L": 2.0},
-        {"type": "quadrupole", "L": 0.5, "k1": 0.6},    # k1 = (1/B rho) dBy/dx
-        {"type": "sextupole", "L": 0.2, "k2": 1.5},     # k2 = (1/B rho) d2By/dx2
-        {"type": "sbend", "L": 2.0, "angle": 0.39},     # sector bend, no edge focusing
-        {"type": "multipole", "knl": [0, 0.1], "ksl": []},  # thin, knl[n] = K_n L
+        {"type": "quadrupole", "L": 0.5, "k1": 0.6},       # k1 = (1/B rho) dBy/dx
+        {"type": "sextupole", "L": 0.2, "k2": 1.5},        # k2 = (1/B rho) d2By/dx2
+        {"type": "sbend", "L": 2.0, "angle": 0.39},        # sector bend, k0 = angle / L
+        {"type": "multipole", "knl": [0, 0.1], "ksl": []}, # thin, knl[n] = K_n L
         {"type": "marker"},
      ]}
 
-Elements may carry extra keys (``name``, ...); they are ignored. ``knl``/``ksl`` follow
-the MAD-X factorial convention: the thin kick is
+Extra keys in an element (``name``, ...) are ignored. ``knl``/``ksl`` follow the MAD-X
+factorial convention, the thin kick being
 ``dpx - i dpy = -sum_n (knl[n] + i ksl[n]) (x + i y)**n / n!``.
 
-Model used in the peer (xtrack 0.118.4, installed through ``xsuite`` 0.67.0):
+Element models (xtrack 0.118.4, installed through ``xsuite`` 0.67.0, whose wheel carries
+the precompiled C kernels):
 
-* drifts: ``xt.Drift(model="exact")``, the exact (non-paraxial) drift
+* drift: ``xt.Drift(model="exact")``, the exact (non-paraxial) drift,
   ``x += L px / pz`` with ``pz = sqrt((1 + delta)**2 - px**2 - py**2)``;
-* quadrupoles and sextupoles: thick ``xt.Quadrupole``/``xt.Sextupole`` with
-  ``model="drift-kick-drift-exact"``: exact drifts alternating with canonical multipole
-  kicks, arranged by the 8th-order symplectic Yoshida scheme (``integrator="yoshida-8"``,
-  15 kicks per slice), ``ceil(L / slice_length)`` slices (default ``slice_length`` 0.05 m,
-  so a 0.5 m quadrupole gets 10 slices = 150 kicks). Edge (fringe) effects are off;
-* sector bends: ``xt.Bend(model="bend-kick-bend")`` with ``k0 = h = angle / L``; the body
-  is the exact map of the curved-frame Hamiltonian with a uniform dipole field (no
-  expansion in px, py or delta). ``edge_entry_active = edge_exit_active = False``, so no
-  pole-face or fringe focusing (a MAD-X ``sbend`` with ``e1 = e2 = 0`` and
-  ``fint = 0``);
-* thin multipoles: ``xt.Multipole(knl, ksl)`` (length 0, no curvature ``hxl``).
+* quadrupole, sextupole: thick ``xt.Quadrupole``/``xt.Sextupole`` with
+  ``model="drift-kick-drift-exact"`` and ``integrator="yoshida-8"``: exact drifts
+  alternating with canonical multipole kicks in the 8th-order symplectic Yoshida scheme
+  (15 kicks per slice), ``ceil(L / slice_length)`` slices. That integrates
+  ``H = -pz + k1 (x**2 - y**2) / 2 + k2 (x**3 - 3 x y**2) / 6``, the MAD-X/PTC "exact"
+  Hamiltonian. Fringe fields off;
+* sbend: ``xt.Bend(model="bend-kick-bend")`` with ``k0 = h = angle / L``: the exact map of
+  ``H = -(1 + h x) pz + h x + h**2 x**2 / 2`` (curved reference frame, no expansion in
+  px, py or delta). ``edge_entry_active = edge_exit_active = False``: no pole-face
+  rotation, no fringe field, no edge focusing of any kind (MAD-X ``sbend`` with
+  ``e1 = e2 = 0``, ``fint = 0``);
+* multipole: ``xt.Multipole(knl, ksl)``, a thin kick with no curvature (``hxl = 0``);
+* marker: ``xt.Marker()``.
 
-With these choices the transverse map is the exact one of the MAD-X/PTC "exact"
-Hamiltonian up to the splitting error of the thick quadrupoles/sextupoles, which at the
-default slicing is below 1e-10 in the tunes for the strengths used in the tests (halving
-``slice_length`` changes nothing at that level; the self-check of this module's author
-used a 10 m FODO with k1 ~ 0.6 m^-2).
+Splitting error of the thick quadrupoles: for a FODO with k1 = +-0.6 m^-2 and 0.5 m
+quadrupoles the tune error against the exact thick-lens matrices is 9e-8 with 0.5 m
+slices, 2e-10 with 0.25 m slices and below 1e-13 at the default 0.05 m.
 
-Coordinates in xtrack are ``x, px = Px/P0, y, py = Py/P0, zeta = s - beta0 c t,
-delta = (P - P0)/P0``. The transverse motion at fixed ``delta`` does not depend on
-``beta0``; the reference energy only enters through the conversion between ``delta``
-and the energy-like variables.
+Coordinates in xtrack: ``x, px = Px/P0, y, py = Py/P0``, ``zeta = s - beta0 c t``,
+``delta = (P - P0)/P0``, ``ptau = (E - E0)/(P0 c)`` (MAD-X ``PT``) and
+``pzeta = ptau / beta0``; ``(1 + delta)**2 = 1 + 2 ptau / beta0 + ptau**2``. At fixed
+``delta`` the transverse motion does not depend on ``beta0``: tunes, betas and ``dQ/d
+delta`` are the same at any energy, only ``dQ/d ptau`` is not.
 
-Results, from ``line.twiss(method="4d")`` (periodic solution with ``delta`` frozen, no
-RF needed):
+What is computed (all from 4d periodic twiss solutions, ``line.twiss(method="4d")``:
+closed orbit at fixed ``delta``, no RF, no longitudinal motion):
 
-* ``qx``, ``qy``: FULL tunes (integer part included), ``mux[-1]``/``muy[-1]`` in units of
-  2 pi, from the phase advance propagated around the ring;
-* ``dqx``, ``dqy``: ``dQ/d delta`` with ``delta = (P - P0)/P0``, the momentum deviation.
-  xtrack computes it as a centred finite difference of the full tunes of the periodic
-  off-momentum solutions at ``delta = +-delta_chrom`` (default here 1e-4; closed orbit
-  re-found at each ``delta``, so feed-down from sextupoles on the dispersive orbit is
-  included). MAD-X ``twiss`` reports ``dq1 = dQ/dPT`` with ``PT = dE/(P0 c)``; since
-  ``d delta/d PT = 1/beta0`` at ``PT = 0``, ``dq1 = dqx / beta0``; ``dQ/dPT`` is returned
-  too, as ``dqx_pt``/``dqy_pt``;
-* ``betx0``, ``bety0``: periodic beta functions (m) at the entrance of the first element.
+* ``qx``, ``qy``: FULL tunes (integer part included): one-turn phase advance / 2 pi
+  (``tw.qx = tw.mux[-1]``) of the on-momentum solution;
+* ``dqx``, ``dqy``: first-order chromaticity ``dQ/d delta`` with ``delta = (P - P0)/P0``,
+  the linear coefficient of a degree-``fit_order`` least-squares polynomial through the
+  full tunes of the periodic solutions at ``fit_points`` Chebyshev nodes
+  ``delta in [-delta_range, delta_range]`` (closed orbit re-found at each ``delta``, so
+  sextupole feed-down on the dispersion orbit and the exact-drift/bend terms are
+  included);
+* ``ddqx``, ``ddqy``: ``d2Q/d delta2`` from the same fit;
+* ``dqx_twiss``, ``dqy_twiss``: xtrack's own ``tw.dqx``/``tw.dqy``, the centred difference
+  of the full tunes at ``delta = +-5e-5`` (default ``delta_chrom``); its truncation error
+  ``Q''' delta_chrom**2 / 6`` is ~4e-7 for strongly sextupolar rings, hence the fit;
+* ``dqx_pt``, ``dqy_pt``: ``dQ/d ptau = dqx / beta0``. MAD-X ``twiss`` reports
+  ``dq1 = dQ/dPT``, i.e. ``dq1 = dqx_pt`` (xtrack's own tests compare
+  ``tw.dqx`` with ``dq1 * beta0``);
+* ``betx0``, ``bety0``: periodic beta functions (m) at the entrance of the first element;
+* ``beta0``, ``gamma0``: of the reference particle (xtrack's rest masses).
 
-The dict also carries ``beta0`` and ``gamma0`` of the reference particle.
+Accuracy (double precision, finite differences inside xtrack): the twiss propagates the
+one-turn matrix with particles displaced by +-1e-6 normalised amplitude (``nemitt`` is
+set from ``beta0 gamma0`` so that the step, hence the result, is energy independent;
+xtrack's default uses a step that grows at low energy and shifted ``dQ/d delta`` by
+~3e-8 between 7 TeV and 1 GeV). Observed errors: tunes ~1e-14 (straight FODO) to ~5e-11
+(ring with 45 degree bends and sextupoles); ``dqx``/``dqy`` 1e-11 (straight FODO, against
+the analytic value) to ~3e-8 (that ring, spread over fit settings and energies).
 """
 
 from __future__ import annotations
@@ -72,13 +87,19 @@ from typing import Any
 
 __all__ = ["PARTICLES", "peer_ring_summary"]
 
-# rest energy (eV) and charge (units of e)
-PARTICLES: dict[str, tuple[float, int]] = {
-    "proton": (938.27208816e6, 1),
-    "antiproton": (938.27208816e6, -1),
-    "electron": (0.51099895e6, -1),
-    "positron": (0.51099895e6, 1),
+# name -> (rest-energy constant in xtrack.particles.masses (CODATA 2022), charge / e)
+PARTICLES: dict[str, tuple[str, int]] = {
+    "proton": ("PROTON_MASS_EV", 1),
+    "antiproton": ("PROTON_MASS_EV", -1),
+    "electron": ("ELECTRON_MASS_EV", -1),
+    "positron": ("ELECTRON_MASS_EV", 1),
+    "muon": ("MUON_MASS_EV", -1),
+    "antimuon": ("MUON_MASS_EV", 1),
 }
+
+_KICKS_PER_SLICE = 15  # yoshida-8
+_W_STEP = 1e-6  # normalised amplitude of the twiss' W-matrix propagation, sqrt(m)
+_STEP_W_SIGMA = 0.01  # xtrack's default step in units of the beam sigma
 
 
 def _import_xtrack() -> Any:
@@ -86,20 +107,23 @@ def _import_xtrack() -> Any:
         import xtrack
     except ImportError as err:
         raise ImportError(
-            "peer_ring_summary needs the Xsuite tracking code: pip install xsuite==0.67.0 "
-            "(or the 'test'/'bench' extras of diffalg)"
+            "peer_ring_summary needs Xsuite's xtrack: pip install xsuite==0.67.0 "
+            "(part of diffalg's 'test' and 'bench' extras)"
         ) from err
     return xtrack
 
 
-def _particle(spec: Mapping[str, Any]) -> tuple[float, int]:
+def _reference(spec: Mapping[str, Any]) -> tuple[float, int]:
     if "mass_gev" in spec:
         return float(spec["mass_gev"]) * 1e9, int(spec.get("charge", 1))
     name = str(spec.get("particle", "proton")).lower()
     try:
-        return PARTICLES[name]
+        const, charge = PARTICLES[name]
     except KeyError:
         raise ValueError(f"unknown particle {name!r}; give 'mass_gev' and 'charge'") from None
+    from xtrack.particles import masses
+
+    return float(getattr(masses, const)), charge
 
 
 def _num_slices(length: float, slice_length: float) -> int:
@@ -108,7 +132,6 @@ def _num_slices(length: float, slice_length: float) -> int:
 
 def _build_elements(xt: Any, elements: list[Mapping[str, Any]], slice_length: float) -> list:
     out = []
-    kicks_per_slice = 15  # yoshida-8
     for i, el in enumerate(elements):
         kind = str(el["type"]).lower()
         if kind == "drift":
@@ -119,7 +142,7 @@ def _build_elements(xt: Any, elements: list[Mapping[str, Any]], slice_length: fl
                 length=length,
                 model="drift-kick-drift-exact",
                 integrator="yoshida-8",
-                num_multipole_kicks=kicks_per_slice * _num_slices(length, slice_length),
+                num_multipole_kicks=_KICKS_PER_SLICE * _num_slices(length, slice_length),
                 edge_entry_active=False,
                 edge_exit_active=False,
             )
@@ -151,44 +174,77 @@ def _build_elements(xt: Any, elements: list[Mapping[str, Any]], slice_length: fl
     return out
 
 
+def _context() -> Any:
+    """CPU context; kernels come precompiled with ``xsuite``, else are compiled (~30 s)."""
+    import xobjects as xo
+
+    ctx = xo.ContextCpu()
+    try:
+        import xsuite  # noqa: F401
+    except ImportError:
+        ctx.allow_kernel_compilation = True
+    return ctx
+
+
 def peer_ring_summary(
     spec: Mapping[str, Any],
     *,
     slice_length: float = 0.05,
-    delta_chrom: float = 1e-4,
+    delta_range: float = 1e-3,
+    fit_points: int = 15,
+    fit_order: int = 6,
 ) -> dict[str, float]:
     """Tunes, chromaticities and start-of-ring betas of ``spec``'s ring, computed by xtrack.
 
-    See the module docstring for the spec format, the element models and the meaning of
-    each returned number. ``slice_length`` (m) bounds the length of one 8th-order Yoshida
-    slice in thick quadrupoles and sextupoles; ``delta_chrom`` is the momentum deviation
-    of xtrack's centred difference for the chromaticity.
+    See the module docstring for the spec format, the element models, the conventions and
+    the accuracy. ``slice_length`` (m) bounds one 8th-order Yoshida slice of the thick
+    quadrupoles and sextupoles; ``delta_range``, ``fit_points`` and ``fit_order`` set the
+    polynomial fit of ``Q(delta)`` that gives the chromaticities (the ring must stay
+    stable over ``|delta| <= delta_range``).
 
-    Returns ``{"qx", "qy", "dqx", "dqy", "betx0", "bety0", "dqx_pt", "dqy_pt", "beta0",
-    "gamma0"}`` as Python floats; ``qx``/``qy`` are full tunes and ``dqx``/``dqy`` are
-    ``dQ/d delta`` with ``delta = (P - P0)/P0``. Raises ``ImportError`` when xtrack is
-    not installed and ``ValueError`` for a malformed spec or an unstable ring.
+    Returns Python floats: ``qx``, ``qy`` (full tunes), ``dqx``, ``dqy``
+    (``dQ/d delta``, ``delta = (P - P0)/P0``), ``betx0``, ``bety0`` and the extras
+    ``ddqx``, ``ddqy``, ``dqx_twiss``, ``dqy_twiss``, ``dqx_pt``, ``dqy_pt``, ``beta0``,
+    ``gamma0``. Raises ``ImportError`` when xtrack is missing and ``ValueError`` for a
+    malformed spec or a ring without a stable periodic solution.
     """
     xt = _import_xtrack()
-    mass_ev, charge = _particle(spec)
+    import numpy as np
+
+    mass_ev, charge = _reference(spec)
     energy_ev = float(spec["energy_gev"]) * 1e9
     if not energy_ev > mass_ev:
         raise ValueError(f"total energy {energy_ev} eV must exceed the rest energy {mass_ev} eV")
     elements = list(spec["elements"])
     if not elements:
         raise ValueError("empty ring")
+    if fit_points < fit_order + 1:
+        raise ValueError("fit_points must exceed fit_order")
 
     line = xt.Line(elements=_build_elements(xt, elements, slice_length))
     line.particle_ref = xt.Particles(mass0=mass_ev, q0=charge, energy0=energy_ev)
-    try:
-        tw = line.twiss(method="4d", delta_chrom=delta_chrom)
-    except Exception as err:  # xtrack raises plain exceptions for unstable/singular rings
-        raise ValueError(f"xtrack twiss failed: {err}") from err
-
+    line.build_tracker(_context=_context())
     beta0 = float(line.particle_ref.beta0[0])
     gamma0 = float(line.particle_ref.gamma0[0])
-    dqx = float(tw.dqx)
-    dqy = float(tw.dqy)
+    nemitt = (_W_STEP / _STEP_W_SIGMA) ** 2 * beta0 * gamma0
+    kw = dict(method="4d", nemitt_x=nemitt, nemitt_y=nemitt, step_W_sigma=_STEP_W_SIGMA)
+
+    def twiss(delta0: float | None = None) -> Any:
+        try:
+            return line.twiss(delta0=delta0, **kw)
+        except Exception as err:  # xtrack raises bare errors for unstable/singular rings
+            where = "" if delta0 is None else f" at delta = {delta0:g}"
+            raise ValueError(f"xtrack twiss failed{where}: {err!r}") from err
+
+    tw = twiss()
+    n = np.arange(fit_points)
+    deltas = delta_range * np.cos(np.pi * (n + 0.5) / fit_points)
+    tws = [twiss(float(d)) for d in deltas]
+    poly = np.polynomial.polynomial
+    cx = poly.polyfit(deltas, [float(t.qx) for t in tws], fit_order)
+    cy = poly.polyfit(deltas, [float(t.qy) for t in tws], fit_order)
+
+    dqx, dqy = float(cx[1]), float(cy[1])
     return {
         "qx": float(tw.qx),
         "qy": float(tw.qy),
@@ -196,6 +252,10 @@ def peer_ring_summary(
         "dqy": dqy,
         "betx0": float(tw.betx[0]),
         "bety0": float(tw.bety[0]),
+        "ddqx": 2.0 * float(cx[2]),
+        "ddqy": 2.0 * float(cy[2]),
+        "dqx_twiss": float(tw.dqx),
+        "dqy_twiss": float(tw.dqy),
         "dqx_pt": dqx / beta0,
         "dqy_pt": dqy / beta0,
         "beta0": beta0,
