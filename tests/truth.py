@@ -207,9 +207,13 @@ def assert_close(got, want, rtol=1e-13, atol=0.0, floor=1e-15, scale=None):
 def load_example(name: str):
     """Import ``examples/<name>.py`` as a module (the examples are scripts, not a package)."""
     import importlib.util  # noqa: PLC0415
+    import sys  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    folder = Path(__file__).resolve().parent.parent / "examples"
+    if str(folder) not in sys.path:  # examples import each other, as when run as scripts
+        sys.path.insert(0, str(folder))
+    path = folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"example_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
