@@ -132,12 +132,10 @@ class Lattice:
         pt = d.var(5)
         zero = d.zeros()
         # transverse closed orbit u(pt): u = M_T(u, t=0, pt), each pass exact to one more order
-        A = M.linear()[:4, :4] - np.eye(4)
+        step = np.linalg.inv(M.linear()[:4, :4] - np.eye(4))  # fixed: one order per pass
         orbit = [zero] * 4
         for _ in range(order + 1):
-            image = [series.compose(M[i], *orbit, zero, pt) for i in range(4)]
-            resid = [image[i] - orbit[i] for i in range(4)]
-            step = np.linalg.solve(A, np.eye(4))
+            resid = [series.compose(M[i], *orbit, zero, pt) - orbit[i] for i in range(4)]
             orbit = [orbit[i] - sum(step[i, j] * resid[j] for j in range(4)) for i in range(4)]
         on_orbit = [*orbit, zero, pt]
 

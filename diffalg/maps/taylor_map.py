@@ -243,10 +243,12 @@ class TaylorMap(Tensor):
         """A point with ``M(z) = z`` (a closed orbit), by Newton's method on the map."""
         d = self.desc
         z = np.zeros(d.nv) if guess is None else np.asarray(guess, dtype=np.float64).copy()
-        derivs = [[S.deriv(self[i], j) for j in range(d.nv)] for i in range(d.nv)]
+        # the Jacobian as one (nv, nv) tensor of series: one evaluation per Newton step
+        jac = stack([S.deriv(self, j) for j in range(d.nv)], dim=1)
+        params = np.zeros(d.np)
         for _ in range(maxiter):
             f = self.track(z) - z
-            J = np.array([[float(derivs[i][j].eval(z)) for j in range(d.nv)] for i in range(d.nv)])
+            J = jac.eval(np.concatenate([z, params]))
             step = np.linalg.solve(J - np.eye(d.nv), f)
             z = z - step
             if np.max(np.abs(step)) <= tol * max(1.0, np.max(np.abs(z))):

@@ -133,14 +133,15 @@ def _prod_vjp(g, out, a, dims, keepdim):
 
 
 def _exclusive_prod(x, dims):
-    axes = range(x.ndim) if dims is None else dims
-    flat = np.moveaxis(x, tuple(axes), tuple(range(-len(tuple(axes)), 0)))
-    lead = flat.shape[: flat.ndim - len(tuple(axes))]
-    f = flat.reshape(lead + (-1,))
-    left = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f[..., :-1]], -1), -1)
-    right = np.cumprod(np.concatenate([np.ones(lead + (1,), x.dtype), f[..., :0:-1]], -1), -1)
-    ex = (left * right[..., ::-1]).reshape(flat.shape)
-    return np.moveaxis(ex, tuple(range(-len(tuple(axes)), 0)), tuple(axes))
+    """For each element, the product of the others it is reduced with (no division by 0)."""
+    axes = tuple(range(x.ndim)) if dims is None else tuple(dims)
+    last = tuple(range(-len(axes), 0))
+    moved = np.moveaxis(x, axes, last)  # the reduced axes last, flattened into one
+    f = moved.reshape(moved.shape[: x.ndim - len(axes)] + (-1,))
+    ones = np.ones(f.shape[:-1] + (1,), x.dtype)
+    left = np.cumprod(np.concatenate([ones, f[..., :-1]], -1), -1)  # product before
+    right = np.cumprod(np.concatenate([ones, f[..., :0:-1]], -1), -1)[..., ::-1]  # after
+    return np.moveaxis((left * right).reshape(moved.shape), last, axes)
 
 
 prod_p = primitive(
