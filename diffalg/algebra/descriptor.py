@@ -244,6 +244,44 @@ class Descriptor:
         return pair_off, tab
 
     @cached_property
+    def gather_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(start, I, J)``: the product as a gather, output coefficient by coefficient.
+
+        ``[x·y]_k = Σ_{p = start[k]}^{start[k+1]-1} x[I[p]] · y[J[p]]`` over every
+        *ordered* pair with ``m_I · m_J = m_k``.  The batched and GPU kernels
+        read it: each output is one running sum, so many series (SIMD lanes, GPU
+        threads) accumulate side by side with no scattered writes.  Built once
+        from :attr:`mul_tables`; pairs of one output are sorted by ``I``.
+        """
+        pair_off, tab = self.mul_tables
+        off, o, m = self.ord_off, self.order, self.ncoef
+        every = np.arange(m)
+        K, I, J = [every, every[1:]], [np.zeros(m, np.int64), every[1:]], [every, np.zeros(m - 1, np.int64)]  # fmt: skip
+        for ob in range(1, o // 2 + 1):
+            for oa in range(ob, o - ob + 1):
+                nb, na = off[ob + 1] - off[ob], off[oa + 1] - off[oa]
+                if ob == oa:
+                    i, j = np.triu_indices(nb)
+                else:
+                    i, j = (
+                        g.ravel() for g in np.meshgrid(np.arange(nb), np.arange(na), indexing="ij")
+                    )
+                k = tab[pair_off[ob, oa] : pair_off[ob, oa] + i.size].astype(np.int64)
+                keep = k < m  # products leaving the algebra (parameter degree)
+                i, j, k = i[keep] + off[ob], j[keep] + off[oa], k[keep]
+                twin = i != j  # the mirrored pair, except on the diagonal
+                K += [k, k[twin]]
+                I += [i, j[twin]]
+                J += [j, i[twin]]
+        K, I, J = np.concatenate(K), np.concatenate(I), np.concatenate(J)
+        order = np.lexsort((I, K))
+        start = np.searchsorted(K[order], np.arange(m + 1)).astype(np.uint64)
+        out = start, I[order].astype(np.uint32), J[order].astype(np.uint32)
+        for a in out:
+            a.setflags(write=False)
+        return out
+
+    @cached_property
     def shift_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """``(down, up)``: index of ``m / x_v`` and ``m · x_v`` for every monomial.
 

@@ -5,7 +5,7 @@ product per node builds all monomials of the substituted series; the value of
 the node is shared by every output that has a coefficient there.  Composition
 walks the tree depth first, keeping only one product per depth alive, and
 skips any subtree in which no output has a nonzero coefficient.  Evaluation at
-plain points runs the same walk on numbers.
+plain points runs the same walk on numbers (:mod:`.track`).
 """
 
 import numpy as np
@@ -55,21 +55,3 @@ def compose_rows(F, G, out, parent, var, dfs, dfs_end, degrees, ord_off, pair_of
                 for j in range(mg):
                     out[r, j] += c * stack[d, j]
         p += 1
-
-
-@njit(cache=True)
-def eval_rows(F, points, out, parent, var):
-    """``out[r, q] = Σ_i F[r, i] · Π_v points[q, v]^{e_iv}`` by the monomial tree."""
-    nf, m = F.shape
-    mono = np.empty(m)
-    mono[0] = 1.0
-    for q in range(points.shape[0]):
-        x = points[q]
-        for i in range(1, m):
-            mono[i] = mono[parent[i]] * x[var[i]]
-        for r in range(nf):
-            s = 0.0
-            f = F[r]
-            for i in range(m):
-                s += f[i] * mono[i]
-            out[r, q] = s

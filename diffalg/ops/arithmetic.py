@@ -13,17 +13,18 @@ import numpy as np
 
 from ..kernels.functions import POW, RECIP, div_rows
 from ..kernels.mul import mul as mul_kernel
-from ..kernels.mul import mul_rows
 from ..tensor import Tensor
+from . import batch
 from .functions import exp, log, unary_series
 from .registry import (
     Real,
     apply,
     as_tensor,
     broadcast_mismatch,
-    broadcast_series,
+    da_shape,
     primitive,
     real_broadcast,
+    series_mismatch,
 )
 
 
@@ -51,10 +52,12 @@ def _sub_da(d, a, b):
 
 
 def _series_binary(d, a, b, ufunc):
-    if a.shape == b.shape:
-        return ufunc(a, b)
-    shape, (ra, rb) = broadcast_series(d, a, b)
-    return ufunc(ra, rb).reshape(shape + (d.ncoef,))
+    if a.shape != b.shape:
+        try:  # the coefficient axis is last, so numpy broadcasts the element shapes
+            np.broadcast_shapes(da_shape(a), da_shape(b))
+        except ValueError:
+            raise series_mismatch([da_shape(a), da_shape(b)]) from None
+    return ufunc(a, b)
 
 
 def _mul_da(d, a, b):
@@ -66,10 +69,8 @@ def _mul_da(d, a, b):
         out = np.empty(d.ncoef)
         mul_kernel(a, b, out, *d.mul_args)
         return out
-    shape, (ra, rb) = broadcast_series(d, a, b)
-    out = np.empty_like(ra)
-    mul_rows(ra, rb, out, *d.mul_args)
-    return out.reshape(shape + (d.ncoef,))
+    shape, (ra, rb) = batch.series_rows(d, a, b)
+    return batch.mul(d, ra, rb, math.prod(shape)).reshape(shape + (d.ncoef,))
 
 
 def _check_nonzero(name, b):
@@ -91,10 +92,8 @@ def _div_da(d, a, b):
         out = np.empty(d.ncoef)
         div_rows(a[None], b[None], out[None], *d.mul_args)
         return out
-    shape, (ra, rb) = broadcast_series(d, a, b)
-    out = np.empty_like(ra)
-    div_rows(ra, rb, out, *d.mul_args)
-    return out.reshape(shape + (d.ncoef,))
+    shape, (ra, rb) = batch.series_rows(d, a, b)
+    return batch.div(d, ra, rb, math.prod(shape)).reshape(shape + (d.ncoef,))
 
 
 def _neg_g(g, out, a, b):

@@ -13,6 +13,7 @@ import numpy as np
 from scipy import special
 
 from ..kernels import functions as K
+from . import batch
 from .registry import as_tensor, primitive
 
 
@@ -22,7 +23,7 @@ def unary_series(d, a, op, alpha=0.0, companion=False):
     A = a[None] if a.ndim == 1 else np.ascontiguousarray(a).reshape(-1, d.ncoef)
     C = np.empty(A.shape)
     C2 = np.empty(A.shape)
-    K.unary_rows(op, alpha, A, C, C2, d.degrees, *d.mul_args)
+    batch.unary(d, op, alpha, A, C, C2)
     if not shape:
         return (C[0], C2[0]) if companion else C[0]
     C = C.reshape(shape + (d.ncoef,))
@@ -127,7 +128,7 @@ def _erf_da(d, a):
     shape = a.shape[:-1]
     A = np.ascontiguousarray(a).reshape(-1, d.ncoef)
     C = np.empty_like(A)
-    K.taylor_rows(erf_taylor(A[:, 0], d.order), A, C, *d.mul_args)
+    batch.taylor(d, erf_taylor(A[:, 0], d.order), A, C)
     return C.reshape(shape + (d.ncoef,))
 
 

@@ -281,21 +281,6 @@ def da_shape(data: np.ndarray) -> tuple[int, ...]:
     return data.shape[:-1]
 
 
-def broadcast_series(desc: Descriptor, *datas) -> tuple[tuple[int, ...], list[np.ndarray]]:
-    """Broadcast series arrays over their element shapes; rows of contiguous 2-d arrays.
-
-    Returns the element shape and each operand as ``(N, ncoef)``.
-    """
-    shapes = [da_shape(d) for d in datas]
-    try:
-        shape = np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise _series_mismatch(shapes) from None
-    m = desc.ncoef
-    rows = [np.ascontiguousarray(np.broadcast_to(d, shape + (m,))).reshape(-1, m) for d in datas]
-    return shape, rows
-
-
 def real_broadcast(series: np.ndarray, real) -> tuple[np.ndarray, np.ndarray | float]:
     """Broadcast a real array against series data; the real gains a trailing axis."""
     if isinstance(real, float):  # a number: nothing to broadcast
@@ -305,11 +290,11 @@ def real_broadcast(series: np.ndarray, real) -> tuple[np.ndarray, np.ndarray | f
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
-        raise _series_mismatch(shapes) from None
+        raise series_mismatch(shapes) from None
     return np.broadcast_to(series, shape + series.shape[-1:]), r[..., None]
 
 
-def _series_mismatch(shapes) -> ValueError:
+def series_mismatch(shapes) -> ValueError:
     """Series keep the DA layer's ValueError; the message adds PyTorch's sentence."""
     msg = _first_mismatch(shapes) or ""
     listed = ", ".join(str(tuple(s)) for s in shapes)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.tree import compose_rows, eval_rows
+from ..kernels.batched import chunks, compose_batch
+from ..kernels.track import track_points
 from ..tensor import Tensor
 from .registry import as_tensor, primitive
 
@@ -149,7 +150,9 @@ def compose(f, *gs):
     out = np.empty((F.shape[0], dg.ncoef))
     parent, var = d.tree
     dfs, end = d.tree_dfs
-    compose_rows(F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
+    # rows split over the cores; each chunk walks the tree with its own products
+    k = chunks(F.shape[0] // 64)
+    compose_batch(k, F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
     return Tensor(out.reshape(f.shape + (dg.ncoef,)), dg)
 
 
@@ -164,10 +167,10 @@ def evaluate(f, points):
     if not np.all(np.isfinite(p)):
         raise ValueError("eval: points must be finite")
     F = np.ascontiguousarray(f._data).reshape(-1, d.ncoef)
-    out = np.empty((F.shape[0], p.shape[0]))
+    out = np.empty((p.shape[0], F.shape[0]))
     parent, var = d.tree
-    eval_rows(F, np.ascontiguousarray(p), out, parent, var)
-    out = out.reshape(f.shape + (p.shape[0],))
+    track_points(np.ascontiguousarray(F.T), np.ascontiguousarray(p), out, parent, var)
+    out = out.T.reshape(f.shape + (p.shape[0],))
     return _scalar_or_array(out[..., 0]) if single else out
 
 

@@ -1,0 +1,136 @@
+"""Batches of series: the batched kernels against one series at a time and brute force."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import truth
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import diffalg as dg
+from diffalg.ops.batch import BATCH_MIN
+
+DESCRIPTORS = [
+    dict(nv=1, order=7),
+    dict(nv=3, order=4),
+    dict(nv=6, order=3),
+    dict(nv=2, order=0),
+    dict(variables=["x", "y"], params=["k1", "k2"], order=5, param_order=2),
+]
+IDS = [str(sorted(kw.items())) for kw in DESCRIPTORS]
+
+
+def _batch(d, n, rng, c0=None):
+    """``n`` dense random series (as a DA tensor of shape ``(n,)``)."""
+    c = rng.uniform(-1, 1, (n, d.ncoef))
+    if c0 is not None:
+        c[:, 0] = c0(rng, n)
+    return dg.Tensor(c, d)
+
+
+def _one_by_one(f, *batches):
+    """``f`` applied to each series on its own (the one-series kernels)."""
+    n = max(b.shape[0] for b in batches)
+    pick = [(lambda i, b=b: b[i] if b.shape[0] > 1 else b[0]) for b in batches]
+    return np.stack([f(*(p(i) for p in pick)).coeffs for i in range(n)])
+
+
+@pytest.mark.parametrize("kw", DESCRIPTORS, ids=IDS)
+@pytest.mark.parametrize("n", [BATCH_MIN - 1, BATCH_MIN, 8 * 5 + 3])
+def test_batched_product_equals_one_at_a_time_and_brute_force(kw, n):
+    d = dg.Descriptor(**kw)
+    rng = np.random.default_rng(n)
+    x, y = _batch(d, n, rng), _batch(d, n, rng)
+    got = (x * y).coeffs
+    truth.assert_close(got, _one_by_one(lambda a, b: a * b, x, y), rtol=1e-14, atol=1e-15)
+    keep = truth.keeper(d)
+    for i in (0, n // 2, n - 1):  # and a few rows against polynomial arithmetic on dicts
+        want = truth.dense(d, truth.mul(truth.as_dict(x[i]), truth.as_dict(y[i]), keep))
+        truth.assert_close(got[i], want, rtol=1e-14, atol=1e-15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.sampled_from(range(len(DESCRIPTORS))),
+    st.integers(1, 3 * 8 + 5),
+    st.integers(0, 2**32 - 1),
+)
+def test_batched_product_is_commutative_and_distributes(which, n, seed):
+    d = dg.Descriptor(**DESCRIPTORS[which])
+    rng = np.random.default_rng(seed)
+    x, y, z = (_batch(d, n, rng) for _ in range(3))
+    truth.assert_close((x * y).coeffs, (y * x).coeffs, rtol=1e-14, atol=1e-15)
+    truth.assert_close((x * (y + z)).coeffs, (x * y + x * z).coeffs, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("kw", DESCRIPTORS[1:3] + DESCRIPTORS[4:], ids=IDS[1:3] + IDS[4:])
+def test_one_series_meets_a_batch(kw):
+    d = dg.Descriptor(**kw)
+    rng = np.random.default_rng(3)
+    x, y = _batch(d, 3 * BATCH_MIN + 1, rng), _batch(d, 1, rng)[0]
+    want = _one_by_one(lambda a, b: a * b, x, y[None])
+    truth.assert_close((x * y).coeffs, want, rtol=1e-14, atol=1e-15)
+    truth.assert_close((y * x).coeffs, want, rtol=1e-14, atol=1e-15)
+    # and along a middle axis: (4, 1) series times (1, 5) series
+    a, b = _batch(d, 4, rng), _batch(d, 5, rng)
+    got = (a[:, None] * b[None, :]).coeffs
+    for i in range(4):
+        for j in range(5):
+            truth.assert_close(got[i, j], (a[i] * b[j]).coeffs, rtol=1e-14, atol=1e-15)
+
+
+def test_a_broadcast_series_is_not_copied_per_row():
+    """The product's memory is its result (plus tiles), not n copies of the single factor."""
+    d = dg.Descriptor(nv=6, order=4)
+    rng = np.random.default_rng(4)
+    x, y = _batch(d, 20_000, rng), _batch(d, 1, rng)[0]
+    x * y  # compile outside the measurement
+    tracemalloc.start()
+    z = x * y
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 1.3 * z.coeffs.nbytes, (peak, z.coeffs.nbytes)
+
+
+POSITIVE = lambda rng, n: rng.uniform(0.5, 2.0, n)  # noqa: E731
+INSIDE = lambda rng, n: rng.uniform(-0.8, 0.8, n)  # noqa: E731
+FUNCTIONS = [
+    ("exp", dg.exp, None),
+    ("log", dg.log, POSITIVE),
+    ("sqrt", dg.sqrt, POSITIVE),
+    ("sin", dg.sin, None),
+    ("tanh", dg.tanh, None),
+    ("asin", dg.asin, INSIDE),
+    ("erf", dg.erf, None),
+    ("pow", lambda a: a**-1.5, POSITIVE),
+    ("reciprocal", lambda a: 1.0 / a, POSITIVE),
+]
+
+
+@pytest.mark.parametrize("name,f,c0", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
+def test_batched_functions_equal_one_at_a_time(name, f, c0):
+    d = dg.Descriptor(nv=3, order=5)
+    rng = np.random.default_rng(5)
+    c = 0.3 * rng.uniform(-1, 1, (2 * BATCH_MIN + 3, d.ncoef))  # small, so series converge
+    c[:, 0] = (c0 or INSIDE)(rng, c.shape[0])
+    a = dg.Tensor(c, d)
+    truth.assert_close(f(a).coeffs, _one_by_one(f, a), rtol=1e-13, atol=1e-14)
+
+
+def test_batched_division_equals_one_at_a_time():
+    d = dg.Descriptor(nv=4, order=4)
+    rng = np.random.default_rng(6)
+    a, b = _batch(d, 3 * BATCH_MIN, rng), _batch(d, 3 * BATCH_MIN, rng, POSITIVE)
+    truth.assert_close((a / b).coeffs, _one_by_one(lambda u, v: u / v, a, b), rtol=1e-13)
+    one = b[0]
+    truth.assert_close((a / one).coeffs, _one_by_one(lambda u, v: u / v, a, one[None]), rtol=1e-13)
+
+
+def test_mismatched_batch_shapes_are_named():
+    d = dg.Descriptor(nv=2, order=3)
+    rng = np.random.default_rng(7)
+    a, b = _batch(d, 20, rng), _batch(d, 30, rng)
+    for op in (lambda: a * b, lambda: a / b, lambda: a + b):
+        with pytest.raises(ValueError, match=r"\(20,\).*\(30,\)"):
+            op()
