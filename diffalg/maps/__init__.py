@@ -6,7 +6,8 @@ one code gives both particle tracking and Taylor maps, and ring analysis.
 """
 
 from .beam import Beam
-from .elements import Drift, Marker, Multipole, Octupole, Quadrupole, SBend, Sextupole
+from .detuning import amplitude_detuning, amplitude_tunes, linear_normal_form, tune
+from .elements import Drift, Marker, Multipole, Octupole, Quadrupole, RFCavity, SBend, Sextupole
 from .flow import flow
 from .lattice import COORDS, Lattice, UnstableLatticeError
 from .taylor_map import TaylorMap, identity
@@ -15,5 +16,6 @@ load = TaylorMap.load
 
 __all__ = [
     "Beam", "COORDS", "Drift", "Lattice", "Marker", "Multipole", "Octupole", "Quadrupole",
-    "SBend", "Sextupole", "TaylorMap", "UnstableLatticeError", "flow", "identity", "load",
+    "RFCavity", "SBend", "Sextupole", "TaylorMap", "UnstableLatticeError", "amplitude_detuning",
+    "amplitude_tunes", "flow", "identity", "linear_normal_form", "load", "tune",
 ]  # fmt: skip

@@ -158,5 +158,16 @@ class Lattice:
         scale = self.beam.beta0 if wrt == "delta" else 1.0
         return tuple(float(q.coeff((0, 0, 0, 0, 0, 1))) * scale for q in self.tunes_vs_pt(1))
 
+    def amplitude_detuning(self, jmax=1e-8, **options) -> dict:
+        """Detuning coefficients ``dQ/dJ`` (1/m) from tracking through the one-turn map.
+
+        See :func:`diffalg.maps.detuning.amplitude_detuning` (``order``, ``turns``,
+        ``points``, ``degree``); returns ``det_xx = dQx/dJx``, ``det_xy = dQx/dJy``,
+        ``det_yx``, ``det_yy``, the fit's ``qx``, ``qy``, ``curvature`` and ``residual``.
+        """
+        from .detuning import amplitude_detuning  # noqa: PLC0415 - detuning imports Lattice
+
+        return amplitude_detuning(self, jmax, **options)
+
 
 __all__ = ["COORDS", "Lattice", "UnstableLatticeError"]

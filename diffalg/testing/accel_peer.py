@@ -1,8 +1,10 @@
 """Ring optics from an established tracking code (Xsuite's ``xtrack``), for cross-checks.
 
 ``peer_ring_summary(spec)`` builds a ring in xtrack from a plain-Python description and
-returns its tunes, chromaticities and the beta functions at the start. The spec uses MAD-X
-conventions::
+returns its tunes, chromaticities and the beta functions at the start;
+``peer_ring_6d(spec)`` returns the 6-d eigen-tunes (synchrotron tune included) of a ring
+with RF cavities and ``peer_track(spec, particles)`` tracks particles given in MAD-NG
+coordinates through the line. The spec uses MAD-X conventions::
 
     {"particle": "proton",   # or "antiproton", "electron", "positron", "muon",
                              # "antimuon"; or give "mass_gev" and "charge" instead
@@ -14,6 +16,8 @@ conventions::
         {"type": "sbend", "L": 2.0, "angle": 0.39},        # sector bend, k0 = angle / L
         {"type": "multipole", "knl": [0, 0.1], "ksl": []}, # thin, knl[n] = K_n L
         {"type": "marker"},
+        {"type": "rfcavity", "volt": 1.0, "freq": 20.0, "lag": 0.0, "L": 0.0},
+                             # MV, MHz, units of 2 pi (MAD-X), thin when L = 0
      ]}
 
 Extra keys in an element (``name``, ...) are ignored. ``knl``/``ksl`` follow the MAD-X
@@ -38,7 +42,13 @@ the precompiled C kernels):
   False``: no pole-face rotation, no fringe field, no edge focusing of any kind (MAD-X
   ``sbend`` with ``e1 = e2 = 0``, ``fint = 0``);
 * multipole: ``xt.Multipole(knl, ksl)``, a thin kick with no curvature (``hxl = 0``);
-* marker: ``xt.Marker()``.
+* marker: ``xt.Marker()``;
+* rfcavity: ``xt.Cavity`` with ``voltage = 1e6 volt``, ``frequency = 1e6 freq`` and
+  ``phase = 2 pi lag`` (radians), kick ``dptau = q V sin(phase - 2 pi f tau / c)/(P0 c)``
+  with ``tau = zeta / beta0`` (= MAD's ``t``); xtrack takes ``|q|``, MAD-NG the signed
+  charge, so for a negative charge ``pi`` is added to the phase to follow MAD-NG. With
+  ``L > 0``: ``model="drift-kick-drift-exact"``, one kick between two exact half drifts
+  (MAD-X's thick ``rfcavity`` without fringe fields).
 
 Splitting error of the thick quadrupoles: for a FODO with k1 = +-0.6 m^-2 and 0.5 m
 quadrupoles the tune error against the exact thick-lens matrices is 9e-8 with 0.5 m
@@ -71,6 +81,12 @@ closed orbit at fixed ``delta``, no RF, no longitudinal motion):
 * ``betx0``, ``bety0``: periodic beta functions (m) at the entrance of the first element;
 * ``beta0``, ``gamma0``: of the reference particle (xtrack's rest masses).
 
+``peer_ring_6d`` uses ``line.twiss(method="6d")``: the 6-d closed orbit and the
+eigenvalues of the one-turn matrix, from which xtrack's ``qx``, ``qy`` and ``qs`` (the
+synchrotron tune) and, from its 4-d optics, the slip factor ``eta = alpha_c - 1/gamma0**2``.
+It needs a cavity whose voltage gives a stable longitudinal motion (``lag = 0`` below
+transition, ``0.5`` above for a positive charge) and no net acceleration.
+
 Accuracy (double precision; the twiss builds the one-turn matrix and the phase advance
 from finite differences of tracked particles, +-1e-6 normalised amplitude here: ``nemitt``
 is set from ``beta0 gamma0`` so that the step, hence the result, does not depend on the
@@ -93,7 +109,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["PARTICLES", "peer_ring_summary"]
+__all__ = ["PARTICLES", "peer_ring_6d", "peer_ring_summary", "peer_track"]
 
 # name -> (rest-energy constant in xtrack.particles.masses (CODATA 2022), charge / e)
 PARTICLES: dict[str, tuple[str, int]] = {
@@ -138,7 +154,9 @@ def _num_slices(length: float, slice_length: float) -> int:
     return max(1, math.ceil(abs(length) / slice_length - 1e-9))
 
 
-def _build_elements(xt: Any, elements: list[Mapping[str, Any]], slice_length: float) -> list:
+def _build_elements(
+    xt: Any, elements: list[Mapping[str, Any]], slice_length: float, charge: int = 1
+) -> list:
     out = []
     for i, el in enumerate(elements):
         kind = str(el["type"]).lower()
@@ -177,6 +195,19 @@ def _build_elements(xt: Any, elements: list[Mapping[str, Any]], slice_length: fl
             out.append(xt.Multipole(knl=knl, ksl=ksl))
         elif kind == "marker":
             out.append(xt.Marker())
+        elif kind == "rfcavity":
+            phase = 2 * math.pi * float(el.get("lag", 0.0)) + (math.pi if charge < 0 else 0.0)
+            out.append(
+                xt.Cavity(
+                    length=float(el.get("L", 0.0)),
+                    voltage=float(el["volt"]) * 1e6,
+                    frequency=float(el["freq"]) * 1e6,
+                    phase=phase,
+                    model="drift-kick-drift-exact",
+                    integrator="uniform",
+                    num_kicks=1,
+                )
+            )
         else:
             raise ValueError(f"element {i}: unsupported type {el['type']!r}")
     return out
@@ -192,6 +223,78 @@ def _context() -> Any:
     except ImportError:
         ctx.allow_kernel_compilation = True
     return ctx
+
+
+def _line(spec: Mapping[str, Any], slice_length: float) -> Any:
+    """The spec's line in xtrack, with its reference particle and a built tracker."""
+    xt = _import_xtrack()
+    mass_ev, charge = _reference(spec)
+    energy_ev = float(spec["energy_gev"]) * 1e9
+    if not energy_ev > mass_ev:
+        raise ValueError(f"total energy {energy_ev} eV must exceed the rest energy {mass_ev} eV")
+    elements = list(spec["elements"])
+    if not elements:
+        raise ValueError("empty ring")
+    line = xt.Line(elements=_build_elements(xt, elements, slice_length, charge))
+    line.particle_ref = xt.Particles(mass0=mass_ev, q0=charge, energy0=energy_ev)
+    line.build_tracker(_context=_context())
+    return line
+
+
+def _twiss_steps(line: Any, method: str) -> dict[str, Any]:
+    """Twiss options with an energy-independent finite-difference step (module docstring)."""
+    nemitt = (_W_STEP / _STEP_W_SIGMA) ** 2 * float(line.particle_ref.beta0[0] *
+                                                    line.particle_ref.gamma0[0])  # fmt: skip
+    return dict(method=method, nemitt_x=nemitt, nemitt_y=nemitt, step_W_sigma=_STEP_W_SIGMA)
+
+
+def peer_track(
+    spec: Mapping[str, Any], particles: Any, *, turns: int = 1, slice_length: float = 0.05
+) -> Any:
+    """``(N, 6)`` particles in MAD-NG coordinates ``(x, px, y, py, t, pt)`` after ``turns``.
+
+    xtrack's ``zeta = beta0 t`` and ``ptau = pt``; the other coordinates are the same.
+    """
+    import numpy as np
+
+    z = np.asarray(particles, dtype=np.float64)
+    if z.ndim != 2 or z.shape[1] != 6:
+        raise ValueError(f"peer_track: particles must have shape (N, 6), got {z.shape}")
+    line = _line(spec, slice_length)
+    beta0 = float(line.particle_ref.beta0[0])
+    p = line.build_particles(x=z[:, 0], px=z[:, 1], y=z[:, 2], py=z[:, 3],
+                             zeta=z[:, 4] * beta0, ptau=z[:, 5])  # fmt: skip
+    line.track(p, num_turns=int(turns))
+    if np.any(p.state <= 0):
+        raise ValueError("peer_track: particles were lost in xtrack")
+    order = np.argsort(p.particle_id)  # xtrack may reorder particles
+    out = np.stack([p.x, p.px, p.y, p.py, p.zeta / beta0, p.ptau], axis=1)
+    return out[order]
+
+
+def peer_ring_6d(spec: Mapping[str, Any], *, slice_length: float = 0.05) -> dict[str, float]:
+    """Eigen-tunes of the ring's 6-d one-turn matrix (xtrack ``twiss(method="6d")``).
+
+    Returns Python floats: ``qx``, ``qy`` (full tunes), ``qs`` (synchrotron tune),
+    ``slip_factor`` ``eta`` and ``momentum_compaction`` ``alpha_c`` (from the 4-d optics,
+    ``eta = alpha_c - 1/gamma0**2``), ``length`` (m), ``beta0``, ``gamma0``.
+    """
+    line = _line(spec, slice_length)
+    try:
+        tw6 = line.twiss(**_twiss_steps(line, "6d"))
+        tw4 = line.twiss(**_twiss_steps(line, "4d"))
+    except Exception as err:  # xtrack raises bare errors for unstable rings
+        raise ValueError(f"xtrack 6-d twiss failed: {err!r}") from err
+    return {
+        "qx": float(tw6.qx),
+        "qy": float(tw6.qy),
+        "qs": float(tw6.qs),
+        "slip_factor": float(tw4.slip_factor),
+        "momentum_compaction": float(tw4.momentum_compaction_factor),
+        "length": float(line.get_length()),
+        "beta0": float(line.particle_ref.beta0[0]),
+        "gamma0": float(line.particle_ref.gamma0[0]),
+    }
 
 
 def peer_ring_summary(
@@ -216,26 +319,14 @@ def peer_ring_summary(
     ``gamma0``. Raises ``ImportError`` when xtrack is missing and ``ValueError`` for a
     malformed spec or a ring without a stable periodic solution.
     """
-    xt = _import_xtrack()
     import numpy as np
 
-    mass_ev, charge = _reference(spec)
-    energy_ev = float(spec["energy_gev"]) * 1e9
-    if not energy_ev > mass_ev:
-        raise ValueError(f"total energy {energy_ev} eV must exceed the rest energy {mass_ev} eV")
-    elements = list(spec["elements"])
-    if not elements:
-        raise ValueError("empty ring")
     if fit_points < fit_order + 1:
         raise ValueError("fit_points must exceed fit_order")
-
-    line = xt.Line(elements=_build_elements(xt, elements, slice_length))
-    line.particle_ref = xt.Particles(mass0=mass_ev, q0=charge, energy0=energy_ev)
-    line.build_tracker(_context=_context())
+    line = _line(spec, slice_length)
     beta0 = float(line.particle_ref.beta0[0])
     gamma0 = float(line.particle_ref.gamma0[0])
-    nemitt = (_W_STEP / _STEP_W_SIGMA) ** 2 * beta0 * gamma0
-    kw = dict(method="4d", nemitt_x=nemitt, nemitt_y=nemitt, step_W_sigma=_STEP_W_SIGMA)
+    kw = _twiss_steps(line, "4d")
 
     def twiss(delta0: float | None = None) -> Any:
         try:
