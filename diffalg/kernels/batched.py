@@ -35,6 +35,7 @@ from .functions import div_rows, taylor_rows, unary_rows
 from .tree import compose_rows
 
 LANES = 8  # one AVX-512 register of float64 (two AVX2 ones)
+ONE, TWO = np.uint64(1), np.uint64(2)
 
 
 def simd(kernel):
@@ -75,8 +76,12 @@ def _mul_lanes(x, y, out, start, I, J):
         _load_tile(x, n0, lanes, a)
         _load_tile(y, n0, lanes, b)
         for k in range(m):
+            # two sets of running sums, alternate pairs: a vector FMA waits for
+            # the previous one on its accumulator, so one set would stall
             s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-            for p in range(start[k], start[k + 1]):
+            t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+            p, end = start[k], start[k + 1]
+            while p + ONE < end:
                 ai = a[I[p]]  # unsigned indices: no negative-index checks in the loop
                 bj = b[J[p]]
                 s0 += ai[0] * bj[0]
@@ -87,7 +92,29 @@ def _mul_lanes(x, y, out, start, I, J):
                 s5 += ai[5] * bj[5]
                 s6 += ai[6] * bj[6]
                 s7 += ai[7] * bj[7]
-            lane_sums = (s0, s1, s2, s3, s4, s5, s6, s7)
+                ai = a[I[p + ONE]]
+                bj = b[J[p + ONE]]
+                t0 += ai[0] * bj[0]
+                t1 += ai[1] * bj[1]
+                t2 += ai[2] * bj[2]
+                t3 += ai[3] * bj[3]
+                t4 += ai[4] * bj[4]
+                t5 += ai[5] * bj[5]
+                t6 += ai[6] * bj[6]
+                t7 += ai[7] * bj[7]
+                p += TWO
+            if p < end:
+                ai = a[I[p]]
+                bj = b[J[p]]
+                s0 += ai[0] * bj[0]
+                s1 += ai[1] * bj[1]
+                s2 += ai[2] * bj[2]
+                s3 += ai[3] * bj[3]
+                s4 += ai[4] * bj[4]
+                s5 += ai[5] * bj[5]
+                s6 += ai[6] * bj[6]
+                s7 += ai[7] * bj[7]
+            lane_sums = (s0 + t0, s1 + t1, s2 + t2, s3 + t3, s4 + t4, s5 + t5, s6 + t6, s7 + t7)
             for l in range(lanes):
                 out[n0 + l, k] = lane_sums[l]
 

@@ -1,0 +1,208 @@
+"""Many series at once: diffalg's batched kernels against one-at-a-time GTPSA and DACE.
+
+    python benchmarks/bench_batched.py           # full run (a few minutes)
+    python benchmarks/bench_batched.py --quick   # under a minute, rougher
+
+Products (and sines) of ``N`` dense random series at (6 variables, order 6) and
+(6, 10): diffalg multiplies the two ``(N,)`` DA tensors in one call (SIMD lanes
+on all cores); GTPSA and DACE, which work one series at a time, call their C
+product once per pair (through cffi / ctypes, on preallocated series).  The
+peers' time per product does not depend on which dense series it gets, so they
+cycle through 64 distinct pairs instead of building ``N`` series coefficient by
+coefficient from Python.  Every variant is timed in interleaved rounds (median);
+the tables give microseconds per series and the peers' time over ours.
+
+Map evaluation: the order-8 one-turn map of the FODO ring of
+``examples/fodo_map.py`` (six variables) at 10^6 particles by
+``TaylorMap.track`` on the CPU, and on the GPU when one is present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from diffalg.kernels.mul import mul_rows
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "examples")]
+from bench_da import _array, _as_dict, environment, loop, markdown, run_rounds  # noqa: E402
+
+SHAPES = [(6, 6), (6, 10)]
+PEER_PAIRS = 64  # distinct series pairs the one-at-a-time peers cycle through
+
+
+def _ours(dg, d, X, Y, S):
+    """diffalg: one call for the whole batch (all threads, and one thread)."""
+    x, y, s = dg.Tensor(X, d), dg.Tensor(Y, d), dg.Tensor(S, d)
+    n = X.shape[0]
+    threads = numba.get_num_threads()
+
+    def on(k, f):
+        def run(reps):
+            numba.set_num_threads(k)
+            try:
+                for _ in range(reps):
+                    f()
+            finally:
+                numba.set_num_threads(threads)
+
+        return run
+
+    def one_by_one(reps):
+        out = np.empty_like(X)
+        numba.set_num_threads(1)
+        try:
+            for _ in range(reps):
+                mul_rows(X, Y, out, *d.mul_args)
+        finally:
+            numba.set_num_threads(threads)
+
+    per = 1.0 / n  # every timing below covers the whole batch
+    mul = {
+        "ours batched": (loop(on(threads, lambda: x * y)), per),
+        "ours batched, 1 thread": (loop(on(1, lambda: x * y)), per),
+        "ours one at a time, 1 thread": (loop(one_by_one), per),
+    }
+    sin = {
+        "ours batched": (loop(on(threads, lambda: dg.sin(s))), per),
+        "ours batched, 1 thread": (loop(on(1, lambda: dg.sin(s))), per),
+    }
+    return mul, sin, {"mul": (x * y).coeffs[:PEER_PAIRS], "sin": dg.sin(s).coeffs[:PEER_PAIRS]}
+
+
+def _peer(make, d, X, Y, S, fn_sin):
+    """A one-at-a-time peer: its C product / sine over ``PEER_PAIRS`` pairs in turn."""
+    be = make(d.nv, d.order)
+    xs = [be.from_coeffs(_as_dict(d, c)) for c in X[:PEER_PAIRS]]
+    ys = [be.from_coeffs(_as_dict(d, c)) for c in Y[:PEER_PAIRS]]
+    ss = [be.from_coeffs(_as_dict(d, c)) for c in S[:PEER_PAIRS]]
+    outs = [be.const(0.0) for _ in range(PEER_PAIRS)]
+    c_mul = be.mul_timer()
+    sin_args = [fn_sin(s, o) for s, o in zip(ss, outs, strict=True)]
+
+    def mul_all(reps):
+        for _ in range(reps):
+            for a, b, o in zip(xs, ys, outs, strict=True):
+                c_mul(a, b, o)
+
+    def sin_all(reps):
+        for _ in range(reps):
+            for f in sin_args:
+                f()
+
+    mul_all(1)
+    got_mul = np.array([_array(d, be.coeffs(o)) for o in outs])
+    sin_all(1)
+    got_sin = np.array([_array(d, be.coeffs(o)) for o in outs])
+    per = 1.0 / PEER_PAIRS
+    return {"mul": (loop(mul_all), per)}, {"sin": (loop(sin_all), per)}, {"mul": got_mul, "sin": got_sin}  # fmt: skip
+
+
+def _gtpsa_sin(s, o):
+    import madng_tpsa as mt
+
+    return lambda: mt.lib.mad_tpsa_sin(s._ptr, o._ptr)
+
+
+def _dace_sin(s, o):
+    from daceypy import core
+
+    return lambda: core.DAlib.daceSine(s._as_parameter_, o._as_parameter_)
+
+
+def _check(case, ref, got, name):
+    for op in ("mul", "sin"):
+        err = np.max(np.abs(got[op] - ref[op])) / np.max(np.abs(ref[op]))
+        if err > 1e-10:
+            raise AssertionError(f"{case} {op}: {name} differs from diffalg by {err:.1e}")
+
+
+def series_tables(dg, n, budget, rounds):
+    from diffalg.testing.peers import DaceBackend, GtpsaBackend
+
+    rng = np.random.default_rng(2026)
+    rows = []
+    for nv, order in SHAPES:
+        d = dg.Descriptor(nv=nv, order=order)
+        X, Y = rng.uniform(-1, 1, (2, n, d.ncoef))
+        S = 0.1 * rng.uniform(-1, 1, (n, d.ncoef))
+        S[:, 0] = 0.3
+        mul, sin, ref = _ours(dg, d, X, Y, S)
+        for label, make, fs in (("GTPSA C", GtpsaBackend, _gtpsa_sin), ("DACE C", DaceBackend, _dace_sin)):  # fmt: skip
+            m, s, got = _peer(make, d, X, Y, S, fs)
+            _check((nv, order), ref, got, label)
+            mul[f"{label} one at a time"] = m["mul"]
+            sin[f"{label} one at a time"] = s["sin"]
+        variants = {("mul", k): v[0] for k, v in mul.items()} | {("sin", k): v[0] for k, v in sin.items()}  # fmt: skip
+        scale = {("mul", k): v[1] for k, v in mul.items()} | {("sin", k): v[1] for k, v in sin.items()}  # fmt: skip
+        med = run_rounds(variants, budget, rounds)
+        for (op, k), t in med.items():
+            rows.append((op, nv, order, d.ncoef, k, t * scale[op, k]))
+        print(f"  timed ({nv}, {order})", file=sys.stderr, flush=True)
+    return rows
+
+
+def map_evaluation(dg, n_particles, repeats):
+    from fodo_map import ring
+
+    M = ring().map(order=8)
+    rng = np.random.default_rng(1)
+    pts = rng.uniform(-1, 1, (n_particles, 6)) * [1e-3, 1e-4, 1e-3, 1e-4, 1e-3, 1e-4]
+    M.track(pts[:1000])  # compile / load the kernel
+    out = {}
+    t = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        cpu = M.track(pts)
+        t.append(time.perf_counter() - t0)
+    out["CPU, all cores"] = min(t)
+    cuda = getattr(dg, "cuda", None)
+    if cuda is not None and cuda.is_available() and not numba.config.ENABLE_CUDASIM:
+        Mg = M.to("cuda")
+        gpu = Mg.track(pts)
+        err = np.max(np.abs(gpu - cpu)) / np.max(np.abs(cpu))
+        if err > 1e-12:
+            raise AssertionError(f"GPU map evaluation differs from the CPU by {err:.1e}")
+        t = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            Mg.track(pts)
+            t.append(time.perf_counter() - t0)
+        out["GPU (points copied both ways)"] = min(t)
+    return M.desc.ncoef, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smaller batch, fewer rounds")
+    args = ap.parse_args()
+    n, budget, rounds, particles = (1000, 1.0, 3, 100_000) if args.quick else (10_000, 6.0, 5, 1_000_000)  # fmt: skip
+    print(f"# diffalg batched benchmark ({'quick' if args.quick else 'full'}, N = {n})\n")
+    print(environment() + f"; numba threads {numba.get_num_threads()}\n", flush=True)
+
+    import diffalg as dg
+
+    rows = series_tables(dg, n, budget, rounds)
+    for op in ("mul", "sin"):
+        print(f"## {op}: µs per series (median over rounds)\n")
+        table = []
+        for nv, order in SHAPES:
+            mine = {k: t for (o, v, r, _, k, t) in rows if (o, v, r) == (op, nv, order)}
+            ours = mine["ours batched"]
+            for k, t in mine.items():
+                table.append([str(nv), str(order), k, f"{t * 1e6:.3g}", f"{t / ours:.2f}"])
+        print(markdown(["nv", "order", "variant", "µs per series", "time / ours batched"], table) + "\n")  # fmt: skip
+    ncoef, ev = map_evaluation(dg, particles, 3)
+    print(f"## Map evaluation: order-8 six-dimensional map ({ncoef} coefficients per coordinate), {particles:,} particles\n")  # fmt: skip
+    table = [[k, f"{t:.3f}", f"{t / particles * 1e9:.0f}"] for k, t in ev.items()]
+    print(markdown(["device", "seconds", "ns per particle"], table) + "\n")
+
+
+if __name__ == "__main__":
+    main()
