@@ -9,6 +9,11 @@ A tensor also carries its place on the tape: ``requires_grad``, ``grad``,
 ``grad_fn`` (the node that made it) and a version counter shared with its
 views, bumped by every in-place change so the tape can refuse stale values.
 
+A DA tensor may live on a GPU (``t.cuda()``, ``t.device == "cuda"``): its
+``_data`` is then a ``numba.cuda`` device array of the same layout, the
+operations run there (:mod:`diffalg.ops.device`) and read-outs (``coeffs``,
+``const``, ``coeff``, ``str``...) return host copies.
+
 Operators delegate to the primitives in :mod:`diffalg.ops` (bound when that
 package is imported, with the PyTorch-named methods of
 :mod:`diffalg.ops.methods`); ``backward`` to :mod:`diffalg.autograd`.
@@ -89,7 +94,12 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cpu"
+        """``"cpu"``, or ``"cuda"`` for series on a GPU."""
+        return "cpu" if isinstance(self._data, np.ndarray) else "cuda"
+
+    def _host(self) -> Tensor:
+        """This tensor, or a CPU copy of one on a GPU (for read-outs)."""
+        return self if isinstance(self._data, np.ndarray) else ops.device.cpu(self.detach())
 
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
@@ -162,7 +172,8 @@ class Tensor:
                 "only tensors created explicitly by the user (graph leaves) support deepcopy"
             )
         t = type(self).__new__(type(self))
-        Tensor.__init__(t, self._data.copy(), self.desc)
+        own = isinstance(self._data, np.ndarray)
+        Tensor.__init__(t, self._data.copy() if own else ops.device.copy(self._data), self.desc)
         t._rg = self._rg
         if self.grad is not None:
             t.grad = Tensor(self.grad._data.copy(), self.grad.desc)
@@ -242,14 +253,18 @@ class Tensor:
 
     @property
     def coeffs(self) -> np.ndarray:
-        """All coefficients, in the descriptor's monomial order (trailing axis)."""
+        """All coefficients, in the descriptor's monomial order (trailing axis).
+
+        The tensor's own buffer on the CPU; a copy on the host for one on a GPU.
+        """
         if self.desc is None:
             raise TypeError("a real tensor has no series coefficients")
-        return self._data
+        return self._host()._data
 
     def __repr__(self):
         if self.desc is not None:
-            return f"Tensor(shape={self.shape}, {self.desc!r})"
+            on = "" if isinstance(self._data, np.ndarray) else ", device='cuda'"
+            return f"Tensor(shape={self.shape}, {self.desc!r}{on})"
         v = np.asarray(self._data)
         fixed = v.dtype.kind == "f" and v.size and not np.all(np.mod(v[np.isfinite(v)], 1) == 0)
         body = np.array2string(
@@ -271,7 +286,7 @@ class Tensor:
     def __str__(self):
         if self.desc is None:
             return repr(self)
-        return ops.series.table(self)
+        return ops.series.table(self._host())
 
     def __format__(self, spec):
         if spec and self.numel() == 1:
@@ -344,22 +359,26 @@ class Tensor:
         return ops.inplace.div_(self, o)
 
     def __lt__(self, o):
-        return ops.compare(np.less, self, o)
+        return self._compare(np.less, o)
 
     def __le__(self, o):
-        return ops.compare(np.less_equal, self, o)
+        return self._compare(np.less_equal, o)
 
     def __gt__(self, o):
-        return ops.compare(np.greater, self, o)
+        return self._compare(np.greater, o)
 
     def __ge__(self, o):
-        return ops.compare(np.greater_equal, self, o)
+        return self._compare(np.greater_equal, o)
 
     def __eq__(self, o):
-        return ops.compare(np.equal, self, o)
+        return self._compare(np.equal, o)
 
     def __ne__(self, o):
-        return ops.compare(np.not_equal, self, o)
+        return self._compare(np.not_equal, o)
+
+    def _compare(self, ufunc, o):
+        """Compare values; series by their constant parts (read on the host for GPU ones)."""
+        return ops.compare(ufunc, self._host(), o._host() if isinstance(o, Tensor) else o)
 
     def __invert__(self):
         return ops.logical_not(self)
@@ -383,23 +402,23 @@ class Tensor:
     @property
     def const(self):
         """Value at the expansion point: a float for a 0-d series, else an ndarray."""
-        return ops.series.const(self)
+        return ops.series.const(self._host())
 
     def coeff(self, exponents):
         """Taylor coefficient of the monomial with these exponents."""
-        return ops.series.coeff(self, exponents)
+        return ops.series.coeff(self._host(), exponents)
 
     def derivative(self, exponents):
         """Partial derivative value at the point: coefficient × Π e_v!."""
-        return ops.series.derivative(self, exponents)
+        return ops.series.derivative(self._host(), exponents)
 
     def gradient(self):
         """First partial derivatives (last axis: variables then parameters)."""
-        return ops.series.gradient(self)
+        return ops.series.gradient(self._host())
 
     def hessian(self):
         """Matrix of second partial derivatives (last two axes)."""
-        return ops.series.hessian(self)
+        return ops.series.hessian(self._host())
 
     def deriv(self, var):
         """The DA derivative ``∂/∂x_var`` (order of the result drops by one)."""
@@ -415,12 +434,14 @@ class Tensor:
 
     def eval(self, points):
         """The polynomial at displacement points ``(npoints, nn)``: shape + (npoints,)."""
-        return ops.series.evaluate(self, points)
+        return ops.series.evaluate(self._host(), points)
 
     def compose(self, *args):
         """Substitute series for the variables: ``f(g_1, ..., g_n)``."""
+        if not isinstance(self._data, np.ndarray):  # on a GPU
+            return ops.device.compose(self, *args)
         return ops.series.compose(self, *args)
 
     def norm(self, ord=1):
         """Norm of the coefficients: 1 (sum of |c|, GTPSA's), 2 or ``inf`` (max |c|)."""
-        return ops.series.norm(self, ord)
+        return ops.series.norm(self._host(), ord)

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import io
 from ..kernels.track import track_points
+from ..ops import device
 from ..ops import series as S
 from ..ops.shape import stack
 from ..tensor import Tensor
@@ -218,8 +219,13 @@ class TaylorMap(Tensor):
         """The map at many particles: ``points`` ``(N, nv)`` → ``(N, nv)`` (all cores).
 
         ``params`` (``(np,)`` or ``(N, np)``) are the parameter values, 0 by default.
+        A map on a GPU (``M.cuda()``) tracks there, one thread per particle;
+        ``points`` may then also be a device array, and the result is one too.
         """
         d = self.desc
+        on_gpu = self.device != "cpu"
+        if on_gpu and device.is_device_array(points):
+            return device.track(self._data, d, points, params)
         p = np.asarray(points, dtype=np.float64)
         single = p.ndim == 1
         p = np.atleast_2d(p)
@@ -234,9 +240,13 @@ class TaylorMap(Tensor):
             raise ValueError(f"track: {d!r} has no parameters")
         if not np.all(np.isfinite(p)):
             raise ValueError("track: particle coordinates must be finite")
-        out = np.empty((p.shape[0], d.nv))
-        parent, var = d.tree
-        track_points(np.ascontiguousarray(self._data.T), np.ascontiguousarray(p), out, parent, var)
+        if on_gpu:
+            out = device.track(self._data, d, p)
+        else:
+            out = np.empty((p.shape[0], d.nv))
+            parent, var = d.tree
+            FT = np.ascontiguousarray(self._data.T)
+            track_points(FT, np.ascontiguousarray(p), out, parent, var)
         return out[0] if single else out
 
     def fixed_point(self, guess=None, tol=1e-14, maxiter=50) -> np.ndarray:

@@ -107,7 +107,9 @@ def from_numpy(arr: np.ndarray) -> Tensor:
 
 def _device(device):
     if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"device {device!r} is not available here; tensors live on 'cpu'")
+        raise RuntimeError(
+            f"device {device!r}: tensors are created on 'cpu'; move series to a GPU with .cuda()"
+        )
 
 
 def _filled(fill):

@@ -169,6 +169,10 @@ def atan2(y, x):
     y, x = as_tensor(y), as_tensor(x)
     if y.desc is None and x.desc is None:
         return _atan2_real(y, x)
+    if y.device != "cpu" or x.device != "cpu":
+        raise NotImplementedError(
+            "atan2 is not available for tensors on cuda; move them with .cpu()"
+        )
     y0 = y._data[..., 0] if y.desc is not None else y._data
     x0 = x._data[..., 0] if x.desc is not None else x._data
     if np.any((x0 == 0) & (y0 == 0)):

@@ -63,7 +63,17 @@ def _through_view(t, prim, others, kw) -> Tensor:
     return t
 
 
+def _on_host(t, what):
+    """In-place writes work on CPU buffers only; a GPU tensor says so instead of failing oddly."""
+    if not isinstance(t._data, np.ndarray):
+        raise NotImplementedError(
+            f"{what} is not available for tensors on cuda; move them with .cpu() or build "
+            "the result out of place"
+        )
+
+
 def _write(t, data):
+    _on_host(t, "an in-place operation")
     try:
         np.copyto(t._data, data, casting="same_kind")
     except TypeError:
@@ -191,6 +201,7 @@ def normal_(t, mean=0.0, std=1.0, generator=None):
 
 def setitem(t: Tensor, idx, value):
     """``t[idx] = value``; recorded as ``index_put`` when gradients flow."""
+    _on_host(t, "assignment into a tensor")
     idx = normalize_index(idx)
     value = as_tensor(value)
     if _tracking(t, (value,)):

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from . import activations as A
-from . import arithmetic, conv, inplace, linalg, reduce, series, shape
+from . import arithmetic, conv, device, inplace, linalg, reduce, series, shape
 from . import functions as F
 
 
@@ -38,7 +38,7 @@ _METHODS = {
     "reshape_as": lambda t, o: shape.reshape(t, *o.shape), "to": shape.to,
     "float": _cast(np.float32), "double": _cast(np.float64), "long": _cast(np.int64),
     "int": _cast(np.int32), "bool": _cast(np.bool_), "type": _type, "clone": shape.clone,
-    "contiguous": lambda t: t, "cpu": lambda t: t, "flip": reduce.flip,
+    "contiguous": lambda t: t, "cpu": device.cpu, "cuda": device.cuda, "flip": reduce.flip,
     # reductions
     "sum": reduce.sum, "mean": reduce.mean, "prod": reduce.prod, "max": reduce.max,
     "min": reduce.min, "amax": reduce.amax, "amin": reduce.amin, "argmax": reduce.argmax,

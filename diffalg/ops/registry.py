@@ -4,7 +4,8 @@ A :class:`Primitive` holds a forward for the reals (numpy arrays) and one for
 a descriptor's truncated power series (arrays with a trailing coefficient
 axis).  :func:`apply` picks the algebra from the operands, checks that all
 series share one descriptor, and wraps the result.  The tape adds a
-vector-Jacobian product to each primitive in the same place (``vjp`` slot).
+vector-Jacobian product to each primitive in the same place (``vjp`` slot),
+and :mod:`diffalg.ops.device` a forward for series on a GPU (``cuda`` slot).
 """
 
 from __future__ import annotations
@@ -35,13 +36,18 @@ class Primitive:
     checked against in-place changes, and ``out`` is kept only if listed.  A
     pair ``(i, j)`` says only the VJP of argument ``j`` reads ``i`` (``a * 2``
     need not keep ``a``), so ``i`` is checked only when ``j`` needs a gradient.
+
+    ``cuda(desc, *operands, **kw)`` is the forward for series on a GPU (device
+    arrays, numbers as :class:`Real`); :mod:`diffalg.ops.device` fills it in
+    from its table the first time a tensor moves there.
     """
 
-    __slots__ = ("name", "real", "da", "vjp", "saves", "view", "promote")
+    __slots__ = ("name", "real", "da", "vjp", "saves", "view", "promote", "cuda")
 
     def __init__(self, name, real=None, da=None, vjp=None, saves=None, view=False, promote=True):
         self.name, self.real, self.da, self.vjp = name, real, da, vjp
         self.saves, self.view, self.promote = saves, view, promote
+        self.cuda = None
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -89,6 +95,17 @@ class Tape:
 
     enabled = True
     record = None
+
+
+class Device:
+    """The GPU hook, set by :mod:`diffalg.ops.device` once a tensor has moved to a GPU.
+
+    ``forward(prim, desc, grad, args, kw)`` runs a DA operation whose series
+    live on the GPU and returns ``None`` when all of them are on the CPU; until
+    the first move, CPU series pay one attribute test for it.
+    """
+
+    forward = None
 
 
 def as_tensor(x) -> Tensor:
@@ -264,6 +281,10 @@ def apply(prim: Primitive, *args, **kw) -> Tensor:
                 r = r.astype(dt)
         out = Tensor(r)
     else:
+        if Device.forward is not None:
+            out = Device.forward(prim, desc, grad, args, kw)
+            if out is not None:
+                return out
         if prim.da is None:
             raise TypeError(f"{prim.name} is not defined for DA tensors")
         out = Tensor(prim.da(desc, *map(_operand, args), **kw), desc)

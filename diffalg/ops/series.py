@@ -130,6 +130,10 @@ def compose(f, *gs):
     a displacement too, so ``f.compose(x, y)`` with ``x = 2 + dx`` evaluates
     ``f`` at displacement 2 (usually ``g`` has a zero constant part).
     """
+    if isinstance(f, Tensor) and f.device != "cpu":
+        from .device import compose as on_device  # noqa: PLC0415 - device builds on this module
+
+        return on_device(f, *gs)
     d = _need_series(f, "compose").desc
     if len(gs) == 1 and isinstance(gs[0], (list, tuple)):
         gs = tuple(gs[0])

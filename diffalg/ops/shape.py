@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .device import device_name, to_device
 from .registry import Real, as_tensor, common_descriptor, primitive
 
 
@@ -418,6 +419,17 @@ clone = primitive(
 
 def parse_to(args, kw, what="this tensor"):
     """The dtype asked of ``.to(...)`` (or ``None``): PyTorch's forms, a device only 'cpu'."""
+    dtype, device = parse_to_device(args, kw)
+    if device is not None and device != "cpu":
+        raise RuntimeError(f"device {device!r} is not available for {what}; only 'cpu' here")
+    return dtype
+
+
+def parse_to_device(args, kw):
+    """``(dtype, device)`` asked of ``.to(...)``, each ``None`` when not given.
+
+    A tensor argument gives both its dtype and its device, as in PyTorch.
+    """
     dtype = kw.pop("dtype", None)
     device = kw.pop("device", None)
     if kw:
@@ -426,22 +438,23 @@ def parse_to(args, kw, what="this tensor"):
         if isinstance(a, str):
             device = a
         elif isinstance(a, Tensor):
-            dtype = a.dtype
+            dtype, device = a.dtype, a.device
         else:
             dtype = a
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"device {device!r} is not available for {what}; only 'cpu' here")
-    return dtype
+    return dtype, None if device is None else device_name(device)
 
 
 def to(t, *args, **kw):
-    """``t.to(dtype)`` (a copy when the dtype changes) or ``t.to("cpu")``."""
-    dtype = parse_to(args, kw)
-    if dtype is None or np.dtype(dtype) == t.dtype:
-        return t
-    if t.desc is not None:
-        raise TypeError("a DA tensor is always float64")
-    return to_dtype(t, dtype=np.dtype(dtype))
+    """``t.to(dtype)`` (a copy when the dtype changes), ``t.to("cpu")`` or ``t.to("cuda")``.
+
+    Only DA tensors move to a GPU (see :mod:`diffalg.ops.device`).
+    """
+    dtype, device = parse_to_device(args, kw)
+    if dtype is not None and np.dtype(dtype) != t.dtype:
+        if t.desc is not None:
+            raise TypeError("a DA tensor is always float64")
+        t = to_dtype(t, dtype=np.dtype(dtype))
+    return t if device is None else to_device(t, device)
 
 
 # ------------------------------------------------------------------ joins
