@@ -106,6 +106,7 @@ DOCS = EXAMPLES.parent / "docs"
         ("autograd.md", 12),
         ("nn.md", 7),
         ("maps.md", 8),
+        ("batched.md", 5),
     ],
 )
 def test_docs_page_runs_and_prints_what_it_says(page, least, tmp_path, monkeypatch):
@@ -270,3 +271,12 @@ def test_track_particles_example(tmp_path, capsys):
     # a weak cavity barely moves the transverse tunes of the ring without it
     np.testing.assert_allclose(tunes[:2], _load("fodo_map").ring().tunes(), atol=1e-4)
     assert r["plot"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_batched_series_example(capsys):
+    r = _load("batched_series").main(n=300, order=5, loop_points=40)
+    capsys.readouterr()
+    assert r["error"] < 1e-14  # every coefficient at every point against its closed form
+    assert r["loop_error"] < 1e-14  # the batch equals the points one at a time
+    if "gpu_error" in r:
+        assert r["gpu_error"] < 1e-13
