@@ -21,6 +21,7 @@ from math import factorial, prod
 import numpy as np
 
 from .. import io
+from ..algebra import Descriptor
 from ..kernels.track import track_points
 from ..ops import device
 from ..ops import series as S
@@ -143,9 +144,17 @@ class TaylorMap(Tensor):
         Linv = np.linalg.inv(L)
         c = P.constant()
         N = P._nonlinear()
-        x = TaylorMap(Linv @ ident, d)  # first order
-        for _ in range(1, d.order):
-            x = TaylorMap(Linv @ (ident - N.compose(x)), d)
+        x = TaylorMap(Linv @ ident, d)  # exact to first order
+        for k in range(2, d.order + 1):
+            # pass k makes x exact to order k; N starts at degree 2, so x's
+            # coefficients of order >= k do not reach that order of N(x): the
+            # pass runs in the order-k algebra (a prefix of the coefficients)
+            dk = _at_order(d, k)
+            m = dk.ncoef
+            xk, Nk = TaylorMap(x._data[:, :m], dk), TaylorMap(N._data[:, :m], dk)
+            data = np.zeros_like(x._data)
+            data[:, :m] = (Linv @ (identity(dk) - Nk.compose(xk)))._data
+            x = TaylorMap(data, d)
         if np.any(c != 0.0):
             shift = TaylorMap(ident - Tensor(c), d)
             x = x.compose(shift)
@@ -282,6 +291,14 @@ class TaylorMap(Tensor):
 def _multinomial(e) -> float:
     """Number of orderings of an index tuple with counts ``e`` (splits symmetric tables)."""
     return factorial(int(sum(e))) / prod(factorial(int(v)) for v in e)
+
+
+def _at_order(d, k):
+    """``d``'s variables and parameters truncated at order ``k``: its first coefficients."""
+    if not d.np:
+        return Descriptor(variables=list(d.variables), order=k)
+    return Descriptor(variables=list(d.variables), params=list(d.params), order=k,
+                      param_order=min(d.param_order, k))  # fmt: skip
 
 
 def identity(desc) -> TaylorMap:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..kernels.batched import chunks, compose_batch
 from ..kernels.track import track_points
+from ..kernels.tree import compose_rows
 from ..tensor import Tensor
 from .registry import as_tensor, primitive
 
@@ -154,9 +155,12 @@ def compose(f, *gs):
     out = np.empty((F.shape[0], dg.ncoef))
     parent, var = d.tree
     dfs, end = d.tree_dfs
-    # rows split over the cores; each chunk walks the tree with its own products
+    # rows split over the cores from 128 rows on; each chunk walks the tree itself
     k = chunks(F.shape[0] // 64)
-    compose_batch(k, F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
+    if k > 1:
+        compose_batch(k, F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
+    else:  # a map: one walk on this thread (an idle pool thread would spin meanwhile)
+        compose_rows(F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
     return Tensor(out.reshape(f.shape + (dg.ncoef,)), dg)
 
 
