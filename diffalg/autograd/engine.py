@@ -85,10 +85,10 @@ def _accumulate(holder: Tensor, g: Tensor, create_graph: bool):
     """``holder.grad += g``; a fresh buffer the first time (``g`` may be shared)."""
     if create_graph:
         holder.grad = g if holder.grad is None else holder.grad + g
-    elif holder.grad is None:
-        holder.grad = Tensor(np.array(g._data, dtype=holder.dtype, copy=True))
+    elif holder.grad is None:  # a series' gradient is a series of adjoints (same descriptor)
+        holder.grad = Tensor(np.array(g._data, dtype=holder.dtype, copy=True), g.desc)
     elif holder.grad._rg:
-        holder.grad = Tensor(holder.grad._data + g._data)
+        holder.grad = Tensor(holder.grad._data + g._data, g.desc)
     else:
         holder.grad._data += g._data
         holder.grad._vc[0] += 1
@@ -142,6 +142,13 @@ def _root_grads(outputs, grads, who):
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if g is None:
+            if t.desc is not None:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs; output {i} "
+                    f"is a series ({t.desc.ncoef} coefficients per element): read a coefficient "
+                    "(t.coeff(...)) into a real scalar, or pass gradient= (one adjoint per "
+                    "coefficient, a series tensor of the same shape)"
+                )
             if t.numel() != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs; output {i} has "
@@ -155,6 +162,11 @@ def _root_grads(outputs, grads, who):
                 raise RuntimeError(
                     f"{who}: mismatch in shape: gradient has shape {g.shape} "
                     f"and output {i} has shape {t.shape}"
+                )
+            if g.desc is not t.desc:
+                raise RuntimeError(
+                    f"{who}: the gradient of output {i} must live in its algebra "
+                    f"({t.desc!r}), got {g.desc!r}"
                 )
         out.append(g)
     return out

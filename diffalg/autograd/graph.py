@@ -27,12 +27,12 @@ class Node:
     """The record of one primitive call (``grad_fn`` of its output)."""
 
     __slots__ = (
-        "prim", "args", "kw", "edges", "versions", "out", "hooks", "retained", "freed",
+        "prim", "vjp", "args", "kw", "edges", "versions", "out", "hooks", "retained", "freed",
         "view_version",
     )  # fmt: skip
 
-    def __init__(self, prim, args, kw, edges, versions, out):
-        self.prim, self.args, self.kw, self.edges = prim, args, kw, edges
+    def __init__(self, prim, vjp, args, kw, edges, versions, out):
+        self.prim, self.vjp, self.args, self.kw, self.edges = prim, vjp, args, kw, edges
         self.versions, self.out = versions, out
         self.hooks = self.retained = None
         self.freed = False
@@ -72,13 +72,13 @@ class Node:
                 "and autograd.grad(); pass retain_graph=True to keep them"
             )
         self.check_versions()
-        args, kw, prim = self.args, self.kw, self.prim
+        args, kw = self.args, self.kw
         out = None
         if self.out is not None:
             data, desc, vc = self.out
             out = Tensor(data, desc)
             out._vc, out._rg, out.grad_fn = vc, True, self
-        vjp = prim.vjp
+        vjp = self.vjp
         if isinstance(vjp, tuple):
             grads = [
                 None if e is None else vjp[i](g, out, *args, **kw) for i, e in enumerate(self.edges)
@@ -156,12 +156,13 @@ def record(prim, out: Tensor, args, kw) -> None:
     """Put ``out = prim(*args, **kw)`` on the tape (called by ``ops.registry.apply``)."""
     if out._data.dtype.kind != "f":
         return  # integer and boolean results carry no gradient
-    if out.desc is not None:  # a result from series inputs is a series too
-        raise NotImplementedError(
-            f"{prim.name}: the tape does not record operations on DA tensors (series); "
-            "detach the inputs that require grad or compute without them"
-        )
-    if prim.vjp is None:
+    vjp = prim.vjp if out.desc is None else prim.da_vjp
+    if vjp is None:
+        if out.desc is not None:
+            raise NotImplementedError(
+                f"{prim.name}: no derivative through series (DA tensors) yet; detach the "
+                "inputs that require grad or compute without them"
+            )
         raise RuntimeError(f"{prim.name} has no derivative; detach its inputs or use no_grad()")
     edges = tuple(edge(a) if isinstance(a, Tensor) and a._rg else None for a in args)
     versions = []
@@ -178,7 +179,7 @@ def record(prim, out: Tensor, args, kw) -> None:
             a = args[i]
             if isinstance(a, Tensor):
                 versions.append((a._vc, a._vc[0], i))
-    node = out.grad_fn = Node(prim, args, kw, edges, versions, keep_out)
+    node = out.grad_fn = Node(prim, vjp, args, kw, edges, versions, keep_out)
     if prim.view and out._base is not None:
         node.view_version = out._vc[0]
     out._rg = True

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import io
 from ..algebra import Descriptor
+from ..autograd.graph import accumulator
 from ..kernels.track import track_points
 from ..ops import device
 from ..ops import series as S
@@ -63,6 +64,10 @@ class TaylorMap(Tensor):
                 f"a Taylor map of {d!r} has {d.nv} series (one per variable), got shape {t.shape}"
             )
         Tensor.__init__(self, t._data, d)
+        # the map stands for t on the tape: gradients reaching it go where t's go
+        self._rg, self.grad_fn, self._vc, self._base = t._rg, t.grad_fn, t._vc, t._base
+        if t._rg and t.grad_fn is None:
+            self._accum = accumulator(t)
 
     def __repr__(self):
         return f"TaylorMap({self.desc!r})"

@@ -1,7 +1,7 @@
 """Primitives on tensors of reals and of series (see :mod:`.registry`)."""
 
 from .. import tensor as _tensor
-from . import creation, inplace, methods, series, shape, ufuncs
+from . import adjoint, creation, inplace, methods, registry, series, shape, ufuncs
 from .activations import (
     clamp,
     elu,
@@ -81,4 +81,5 @@ from .shape import (
     view,
 )
 
+adjoint.share_structural_vjps(registry.PRIMITIVES)
 _tensor.ops = __import__(__name__, fromlist=["*"])

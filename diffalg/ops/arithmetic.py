@@ -15,6 +15,7 @@ from ..kernels.functions import POW, RECIP, div_rows
 from ..kernels.mul import mul as mul_kernel
 from ..tensor import Tensor
 from . import batch
+from .adjoint import coeff_dot, const_adjoint, mul_adjoint
 from .functions import exp, log, unary_series
 from .registry import (
     Real,
@@ -100,14 +101,39 @@ def _neg_g(g, out, a, b):
     return neg(g)
 
 
-add = primitive("add", real=np.add, da=_add_da, vjp=(lambda g, *_: g, lambda g, *_: g), saves=())
-sub = primitive("sub", real=np.subtract, da=_sub_da, vjp=(lambda g, *_: g, _neg_g), saves=())
+def _is_series(a):
+    return isinstance(a, Tensor) and a.desc is not None
+
+
+# Through series (``da_vjp``): a series operand gets the adjoint series, a real
+# one added to a series gets the constant coefficient's adjoint, and a real
+# scaling a series gets Σ_c g_c x_c; products become transposed products.
+def _add_adj(g, a):
+    return g if _is_series(a) else const_adjoint(g)
+
+
+def _mul_adj(g, a, b):
+    """Adjoint of ``a`` in ``a · b`` (either may be real)."""
+    if not _is_series(a):
+        return coeff_dot(g, b)
+    return mul_adjoint(g, b) if _is_series(b) else g * b
+
+
+add = primitive(
+    "add", real=np.add, da=_add_da, vjp=(lambda g, *_: g, lambda g, *_: g), saves=(),
+    da_vjp=(lambda g, out, a, b: _add_adj(g, a), lambda g, out, a, b: _add_adj(g, b)),
+)  # fmt: skip
+sub = primitive(
+    "sub", real=np.subtract, da=_sub_da, vjp=(lambda g, *_: g, _neg_g), saves=(),
+    da_vjp=(lambda g, out, a, b: _add_adj(g, a), lambda g, out, a, b: -_add_adj(g, b)),
+)  # fmt: skip
 mul = primitive(
     "mul",
     real=np.multiply,
     da=_mul_da,
     vjp=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a),
     saves=((1, 0), (0, 1)),  # a * 2 keeps nothing: a may change in place afterwards
+    da_vjp=(lambda g, out, a, b: _mul_adj(g, a, b), lambda g, out, a, b: _mul_adj(g, b, a)),
 )
 div = primitive(
     "div",
@@ -115,8 +141,16 @@ div = primitive(
     da=_div_da,
     vjp=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
     saves=(1, (0, 1)),
+    # a / b = a · (1/b);  ∂(a/b)/∂b = −a / b²
+    da_vjp=(
+        lambda g, out, a, b: _mul_adj(g, a, 1.0 / b),
+        lambda g, out, a, b: -_mul_adj(g, b, a / (b * b)),
+    ),
 )
-neg = primitive("neg", real=np.negative, da=lambda d, a: -a, vjp=(lambda g, *_: -g,), saves=())
+neg = primitive(
+    "neg", real=np.negative, da=lambda d, a: -a, vjp=(lambda g, *_: -g,), saves=(),
+    da_vjp=(lambda g, *_: -g,),
+)  # fmt: skip
 
 
 def _powi(d, a, n):
@@ -171,6 +205,10 @@ _pow_number = primitive(
     da=_pow_da,
     vjp=(_pow_base_vjp, lambda g, out, a, p: g * out * _log_base(a)),
     saves=(0, (1, 0), ("out", 1)),
+    da_vjp=(
+        lambda g, out, a, p: mul_adjoint(g, p * _pow_number(a, p - 1)),
+        lambda g, out, a, p: coeff_dot(g, out * log(a)),
+    ),
 )
 
 

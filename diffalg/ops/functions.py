@@ -13,7 +13,9 @@ import numpy as np
 from scipy import special
 
 from ..kernels import functions as K
+from ..tensor import Tensor
 from . import batch
+from .adjoint import mul_adjoint
 from .registry import as_tensor, primitive
 
 
@@ -47,15 +49,23 @@ def _check_domain(name, a, bad, domain):
         )
 
 
-def _elementary(name, op, real, vjp, saves=(0,), bad=None, domain=None, post=None):
-    """A function with its kernel opcode, numpy forward and VJP ``vjp(g, out, a)``."""
+def _elementary(name, op, real, deriv, saves=(0,), bad=None, domain=None, post=None):
+    """A function with its kernel opcode, numpy forward and derivative ``f' = deriv(out, a)``.
+
+    The derivative gives both VJPs: ``g · f'(a)`` on reals, and on series the
+    transposed product of ``g`` with the series ``f'(a)``.
+    """
 
     def da(d, a):
         _check_domain(name, a, bad, domain)
         c = unary_series(d, a, op)
         return c if post is None else post(a, c)
 
-    return primitive(name, real=real, da=da, vjp=(vjp,), saves=saves)
+    return primitive(
+        name, real=real, da=da, saves=saves,
+        vjp=(lambda g, out, a: g * deriv(out, a),),
+        da_vjp=(lambda g, out, a: mul_adjoint(g, deriv(out, a)),),
+    )  # fmt: skip
 
 
 def _acos_from_asin(a, c):
@@ -70,38 +80,38 @@ def _outside_unit(a0):
 
 OUT = ("out",)
 
-exp = _elementary("exp", K.EXP, np.exp, lambda g, out, a: g * out, OUT)
-log = _elementary("log", K.LOG, np.log, lambda g, out, a: g / a, bad=lambda a0: a0 <= 0,
+exp = _elementary("exp", K.EXP, np.exp, lambda out, a: out, OUT)
+log = _elementary("log", K.LOG, np.log, lambda out, a: 1 / a, bad=lambda a0: a0 <= 0,
                   domain="(0, inf)")  # fmt: skip
 sqrt = _elementary(
-    "sqrt", K.SQRT, np.sqrt, lambda g, out, a: g / (2 * out), OUT,
+    "sqrt", K.SQRT, np.sqrt, lambda out, a: 0.5 / out, OUT,
     bad=lambda a0: a0 <= 0, domain="(0, inf) (sqrt has no Taylor series at 0)",
 )  # fmt: skip
-sin = _elementary("sin", K.SIN, np.sin, lambda g, out, a: g * cos(a))
-cos = _elementary("cos", K.COS, np.cos, lambda g, out, a: -g * sin(a))
+sin = _elementary("sin", K.SIN, np.sin, lambda out, a: cos(a))
+cos = _elementary("cos", K.COS, np.cos, lambda out, a: -sin(a))
 tan = _elementary(
-    "tan", K.TAN, np.tan, lambda g, out, a: g * (1 + out * out), OUT,
+    "tan", K.TAN, np.tan, lambda out, a: 1 + out * out, OUT,
     bad=lambda a0: np.cos(a0) == 0, domain="cos(x) != 0",
 )  # fmt: skip
-sinh = _elementary("sinh", K.SINH, np.sinh, lambda g, out, a: g * cosh(a))
-cosh = _elementary("cosh", K.COSH, np.cosh, lambda g, out, a: g * sinh(a))
-tanh = _elementary("tanh", K.TANH, np.tanh, lambda g, out, a: g * (1 - out * out), OUT)
+sinh = _elementary("sinh", K.SINH, np.sinh, lambda out, a: cosh(a))
+cosh = _elementary("cosh", K.COSH, np.cosh, lambda out, a: sinh(a))
+tanh = _elementary("tanh", K.TANH, np.tanh, lambda out, a: 1 - out * out, OUT)
 asin = _elementary(
-    "asin", K.ASIN, np.arcsin, lambda g, out, a: g / sqrt(1 - a * a),
+    "asin", K.ASIN, np.arcsin, lambda out, a: 1 / sqrt(1 - a * a),
     bad=_outside_unit, domain="(-1, 1)",
 )  # fmt: skip
 acos = _elementary(
-    "acos", K.ASIN, np.arccos, lambda g, out, a: -g / sqrt(1 - a * a),
+    "acos", K.ASIN, np.arccos, lambda out, a: -1 / sqrt(1 - a * a),
     bad=_outside_unit, domain="(-1, 1)", post=_acos_from_asin,
 )  # fmt: skip
-atan = _elementary("atan", K.ATAN, np.arctan, lambda g, out, a: g / (1 + a * a))
-asinh = _elementary("asinh", K.ASINH, np.arcsinh, lambda g, out, a: g / sqrt(a * a + 1))
+atan = _elementary("atan", K.ATAN, np.arctan, lambda out, a: 1 / (1 + a * a))
+asinh = _elementary("asinh", K.ASINH, np.arcsinh, lambda out, a: 1 / sqrt(a * a + 1))
 acosh = _elementary(
-    "acosh", K.ACOSH, np.arccosh, lambda g, out, a: g / sqrt(a * a - 1),
+    "acosh", K.ACOSH, np.arccosh, lambda out, a: 1 / sqrt(a * a - 1),
     bad=lambda a0: a0 <= 1, domain="(1, inf)",
 )  # fmt: skip
 atanh = _elementary(
-    "atanh", K.ATANH, np.arctanh, lambda g, out, a: g / (1 - a * a),
+    "atanh", K.ATANH, np.arctanh, lambda out, a: 1 / (1 - a * a),
     bad=_outside_unit, domain="(-1, 1)",
 )  # fmt: skip
 
@@ -132,11 +142,16 @@ def _erf_da(d, a):
     return C.reshape(shape + (d.ncoef,))
 
 
+def _erf_deriv(a):
+    return (2.0 / math.sqrt(math.pi)) * exp(-a * a)
+
+
 erf = primitive(
     "erf",
     real=special.erf,
     da=_erf_da,
-    vjp=(lambda g, out, a: g * (2.0 / math.sqrt(math.pi)) * exp(-a * a),),
+    vjp=(lambda g, out, a: g * _erf_deriv(a),),
+    da_vjp=(lambda g, out, a: mul_adjoint(g, _erf_deriv(a)),),
 )
 
 
@@ -148,7 +163,10 @@ def _abs_da(d, a):
 
 
 sign = primitive("sign", real=np.sign, vjp=(lambda g, out, a: None,), saves=())
-abs = primitive("abs", real=np.abs, da=_abs_da, vjp=(lambda g, out, a: g * sign(a),))  # noqa: A001
+abs = primitive(  # noqa: A001
+    "abs", real=np.abs, da=_abs_da, vjp=(lambda g, out, a: g * sign(a),),
+    da_vjp=(lambda g, out, a: g * Tensor(np.sign(a._data[..., 0])),),  # |a| = ±a per element
+)  # fmt: skip
 _atan2_real = primitive(
     "atan2",
     real=np.arctan2,

@@ -37,15 +37,23 @@ class Primitive:
     pair ``(i, j)`` says only the VJP of argument ``j`` reads ``i`` (``a * 2``
     need not keep ``a``), so ``i`` is checked only when ``j`` needs a gradient.
 
+    ``da_vjp`` (same form) is the VJP when the forward ran on series: the
+    gradient of a series is then the adjoint of each of its coefficients, held
+    in a DA tensor of the same descriptor, and products turn into their
+    transposes (:func:`diffalg.ops.adjoint.mul_adjoint`) where the real VJP
+    multiplies.  Sums and scalings of adjoints are those of series.
+
     ``cuda(desc, *operands, **kw)`` is the forward for series on a GPU (device
     arrays, numbers as :class:`Real`); :mod:`diffalg.ops.device` fills it in
     from its table the first time a tensor moves there.
     """
 
-    __slots__ = ("name", "real", "da", "vjp", "saves", "view", "promote", "cuda")
+    __slots__ = ("name", "real", "da", "vjp", "da_vjp", "saves", "view", "promote", "cuda")
 
-    def __init__(self, name, real=None, da=None, vjp=None, saves=None, view=False, promote=True):
-        self.name, self.real, self.da, self.vjp = name, real, da, vjp
+    def __init__(
+        self, name, real=None, da=None, vjp=None, saves=None, view=False, promote=True, da_vjp=None
+    ):
+        self.name, self.real, self.da, self.vjp, self.da_vjp = name, real, da, vjp, da_vjp
         self.saves, self.view, self.promote = saves, view, promote
         self.cuda = None
 
@@ -64,7 +72,7 @@ class Primitive:
 
 
 def primitive(
-    name, *, real=None, da=None, vjp=None, saves=None, view=False, promote=True
+    name, *, real=None, da=None, vjp=None, saves=None, view=False, promote=True, da_vjp=None
 ) -> Primitive:
     """Register a primitive under ``name`` (names are unique).
 
@@ -77,7 +85,7 @@ def primitive(
         raise ValueError(f"primitive {name!r} registered twice")
     if saves is None:
         saves = tuple(range(len(vjp))) if isinstance(vjp, tuple) else ()
-    p = PRIMITIVES[name] = Primitive(name, real, da, vjp, tuple(saves), view, promote)
+    p = PRIMITIVES[name] = Primitive(name, real, da, vjp, tuple(saves), view, promote, da_vjp)
     return p
 
 
@@ -287,7 +295,8 @@ def apply(prim: Primitive, *args, **kw) -> Tensor:
                 return out
         if prim.da is None:
             raise TypeError(f"{prim.name} is not defined for DA tensors")
-        out = Tensor(prim.da(desc, *map(_operand, args), **kw), desc)
+        r = prim.da(desc, *map(_operand, args), **kw)
+        out = Tensor(r, desc) if type(r) is not Real else Tensor(r.value)  # a read-out is real
     if prim.view and np.may_share_memory(out._data, args[0]._data):
         src = args[0]
         out._vc = src._vc

@@ -49,9 +49,40 @@ def _truncate_da(d, a, order):
     return out
 
 
-deriv_p = primitive("deriv", da=_deriv_da)
-integ_p = primitive("integ", da=_integ_da)
-truncate_p = primitive("truncate", da=_truncate_da)
+def _deriv_adjoint_da(d, g, var):
+    """Transpose of ``deriv``: ``ā[src] = e_v(src) · g[src / x_v]``."""
+    v = d.var_index(var)
+    down, _ = d.shift_tables
+    src = np.nonzero(down[v] < d.ncoef)[0]
+    out = np.zeros_like(g)
+    out[..., src] = g[..., down[v, src]] * d.monomials[src, v]
+    return out
+
+
+def _integ_adjoint_da(d, g, var):
+    """Transpose of ``integ``: ``ā[src] = g[src · x_v] / (e_v(src) + 1)``."""
+    v = d.var_index(var)
+    _, up = d.shift_tables
+    src = np.nonzero(up[v] < d.ncoef)[0]
+    out = np.zeros_like(g)
+    out[..., src] = g[..., up[v, src]] / (d.monomials[src, v] + 1.0)
+    return out
+
+
+# deriv, integ and truncate are linear maps of the coefficients: the adjoint of
+# each is its transpose (truncation is its own), and the transposes' adjoints
+# are the maps again
+deriv_p = primitive("deriv", da=_deriv_da, da_vjp=(lambda g, out, a, var: deriv_adj_p(g, var=var),))
+integ_p = primitive("integ", da=_integ_da, da_vjp=(lambda g, out, a, var: integ_adj_p(g, var=var),))
+truncate_p = primitive(
+    "truncate", da=_truncate_da, da_vjp=(lambda g, out, a, order: truncate_p(g, order=order),)
+)
+deriv_adj_p = primitive(
+    "deriv_adjoint", da=_deriv_adjoint_da, da_vjp=(lambda u, out, g, var: deriv_p(u, var=var),)
+)
+integ_adj_p = primitive(
+    "integ_adjoint", da=_integ_adjoint_da, da_vjp=(lambda u, out, g, var: integ_p(u, var=var),)
+)
 
 
 def deriv(t, var):

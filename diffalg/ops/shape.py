@@ -100,8 +100,13 @@ def _scatter(g, idx, shape, basic):
 index_grad = primitive(
     "index_backward",
     real=lambda g, idx, shape, basic: _scatter(g, idx, shape, basic),
+    # for series: the adjoints scattered over the element axes, coefficients along
+    da=lambda d, g, idx, shape, basic: _scatter(
+        g, _series_index(idx, len(shape)), tuple(shape) + (d.ncoef,), basic
+    ),
     vjp=(lambda gg, out, g, idx, shape, basic: getitem(gg, idx),),
     saves=(),
+    da_vjp=(lambda gg, out, g, idx, shape, basic: getitem(gg, idx),),
 )
 
 
