@@ -127,6 +127,7 @@ CASES = {
     "sum": (lambda a: a.sum(), [(B3, D)]),
     "clone": (lambda a: a.clone() * a, [(S1, D)]),
     "view": (lambda a: a.view(3, 1) * a, [(B3, D)]),
+    "compose": (lambda f, a, b: f.compose(a, b), [(B3, D), (S1 - S1[0], D), (S2 - S2[0], D)]),
     "sum_to_size": (lambda a: dg.ops.sum_to(a.reshape(1, 3).expand(2, 3), (1, 3)), [(B3, D)]),
     "index_backward": (
         lambda a: PRIMITIVES["index_backward"](a, idx=(slice(0, 2),), shape=(4,), basic=True),
@@ -218,3 +219,38 @@ def test_series_of_two_descriptors_on_the_tape_are_refused():
     b = k * dg.Descriptor(nv=1, order=3).vars()[0]
     with pytest.raises(ValueError, match="different descriptors"):
         a + b
+
+
+def test_composition_on_the_tape_against_finite_differences():
+    d = dg.Descriptor(nv=2, order=3)
+    rng = np.random.default_rng(5)
+    f = _series(d, rng, (2,))
+    g1, g2 = _series(d, rng, c0=(0, 0)), _series(d, rng, c0=(0, 0))
+    _check(lambda f, a, b: f.compose(a, b), [(f, d), (g1, d), (g2, d)])
+
+
+def test_map_composition_and_inverse_carry_gradients():
+    """d/dk of a coefficient of (M ∘ M)⁻¹-free quantities: M @ M against differences."""
+    k = dg.tensor(0.3, dtype=dg.float64, requires_grad=True)
+    d = dg.Descriptor(nv=2, order=4)
+
+    def M_of(kv):
+        x, p = d.vars()
+        return dg.maps.TaylorMap([x + 0.5 * p, p - kv * (x + 0.5 * p) ** 2])
+
+    M = M_of(k)
+    c = adjoint.coefficients(M @ M)[1, d.index((2, 1))]
+    c.backward()
+    h = 1e-6
+    with dg.no_grad():
+        up = (M_of(0.3 + h) @ M_of(0.3 + h)).coeffs[1, d.index((2, 1))]
+        dn = (M_of(0.3 - h) @ M_of(0.3 - h)).coeffs[1, d.index((2, 1))]
+    assert float(k.grad) == pytest.approx((up - dn) / (2 * h), rel=1e-8)
+
+
+def test_composition_into_another_descriptor_with_gradients_is_refused():
+    k = dg.tensor(0.3, dtype=dg.float64, requires_grad=True)
+    (x,) = dg.Descriptor(nv=1, order=3).vars()
+    (y,) = dg.Descriptor(nv=1, order=2).vars()
+    with pytest.raises(NotImplementedError, match="another descriptor"):
+        (k * x * x).compose(y)

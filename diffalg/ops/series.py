@@ -14,7 +14,8 @@ from ..kernels.batched import chunks, compose_batch
 from ..kernels.track import track_points
 from ..kernels.tree import compose_rows
 from ..tensor import Tensor
-from .registry import as_tensor, primitive
+from .adjoint import as_series, coefficients, mul_adjoint
+from .registry import Tape, as_tensor, primitive
 
 
 def _need_series(t, what):
@@ -181,8 +182,19 @@ def compose(f, *gs):
     dg = gs[0].desc
     if any(g.desc is not dg for g in gs):
         raise ValueError("compose: the substituted series must share one descriptor")
-    G = np.stack([g._data for g in gs])
-    F = np.ascontiguousarray(f._data).reshape(-1, d.ncoef)
+    if Tape.enabled and (f._rg or any(g._rg for g in gs)):
+        if dg is not d:
+            raise NotImplementedError(
+                "compose: gradients through a composition into another descriptor are not "
+                "available yet; substitute series of f's own descriptor"
+            )
+        return compose_p(f, *gs)
+    return Tensor(_compose_data(d, f._data, [g._data for g in gs], dg), dg)
+
+
+def _compose_data(d, f, gs, dg):
+    G = np.stack(gs)
+    F = np.ascontiguousarray(f).reshape(-1, d.ncoef)
     out = np.empty((F.shape[0], dg.ncoef))
     parent, var = d.tree
     dfs, end = d.tree_dfs
@@ -192,7 +204,29 @@ def compose(f, *gs):
         compose_batch(k, F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
     else:  # a map: one walk on this thread (an idle pool thread would spin meanwhile)
         compose_rows(F, G, out, parent, var, dfs, end, d.degrees, *dg.mul_args)
-    return Tensor(out.reshape(f.shape + (dg.ncoef,)), dg)
+    return out.reshape(f.shape[:-1] + (dg.ncoef,))
+
+
+def _compose_vjp(g, out, f, *gs):
+    """Adjoints of ``f(G)``: ``f`` enters linearly, ``f̄_i = <ḡ, G^{m_i}>`` over the
+    monomials of ``G``; ``Ḡ_v`` is the transposed product of ``ḡ`` with ``(∂f/∂x_v)(G)``.
+    """
+    d = f.desc
+    fbar = None
+    if f._rg:  # the monomials of G as m series (memory m × ncoef: moderate orders)
+        mono = compose(Tensor(np.eye(d.ncoef), d), *gs)
+        fbar = as_series(coefficients(g) @ coefficients(mono).T, f)
+    gbars = [
+        mul_adjoint(g, compose(deriv(f, v), *gs)) if gv._rg else None for v, gv in enumerate(gs)
+    ]
+    return (fbar, *gbars)
+
+
+compose_p = primitive(
+    "compose",
+    da=lambda d, f, *gs: _compose_data(d, f, gs, d),
+    da_vjp=_compose_vjp,
+)
 
 
 def evaluate(f, points):
