@@ -48,7 +48,7 @@ def _check(f, inputs, rtol=1e-7, h=1e-6):
                 for a, (_, d) in zip(arrays, inputs, strict=True)
             ]
             r = f(*ts)
-        return float((r._data * w).sum())
+        return float((np.asarray(r._data if isinstance(r, dg.Tensor) else r) * w).sum())
 
     base = [np.array(a, dtype=np.float64) for a, _ in inputs]
     for k, t in enumerate(leaves):
@@ -127,6 +127,7 @@ CASES = {
     "sum": (lambda a: a.sum(), [(B3, D)]),
     "clone": (lambda a: a.clone() * a, [(S1, D)]),
     "view": (lambda a: a.view(3, 1) * a, [(B3, D)]),
+    "eval": (lambda a: a.eval(np.array([[0.1, -0.2], [0.3, 0.05]])), [(B3, D)]),
     "compose": (lambda f, a, b: f.compose(a, b), [(B3, D), (S1 - S1[0], D), (S2 - S2[0], D)]),
     "sum_to_size": (lambda a: dg.ops.sum_to(a.reshape(1, 3).expand(2, 3), (1, 3)), [(B3, D)]),
     "index_backward": (

@@ -15,7 +15,7 @@ from ..kernels.track import track_points
 from ..kernels.tree import compose_rows
 from ..tensor import Tensor
 from .adjoint import as_series, coefficients, mul_adjoint
-from .registry import Tape, as_tensor, primitive
+from .registry import Real, Tape, as_tensor, primitive
 
 
 def _need_series(t, what):
@@ -230,7 +230,11 @@ compose_p = primitive(
 
 
 def evaluate(f, points):
-    """The polynomial at displacements ``points``: ``(nn,)`` or ``(npoints, nn)``."""
+    """The polynomial at displacements ``points``: ``(nn,)`` or ``(npoints, nn)``.
+
+    Numbers or an ndarray; a real tensor on the tape when ``f`` requires grad
+    (the values are linear in ``f``'s coefficients).
+    """
     d = _need_series(f, "eval").desc
     p = np.asarray(points, dtype=np.float64)
     single = p.ndim == 1
@@ -239,12 +243,34 @@ def evaluate(f, points):
         raise ValueError(f"eval: points must have shape (npoints, {d.nn}), got {np.shape(points)}")
     if not np.all(np.isfinite(p)):
         raise ValueError("eval: points must be finite")
-    F = np.ascontiguousarray(f._data).reshape(-1, d.ncoef)
+    if Tape.enabled and f._rg:  # recorded: the values are linear in f's coefficients
+        out = eval_p(f, points=np.ascontiguousarray(p))
+        return out[..., 0] if single else out
+    out = _eval_data(d, f._data, p)
+    return _scalar_or_array(out[..., 0]) if single else out
+
+
+def _eval_data(d, f, p):
+    F = np.ascontiguousarray(f).reshape(-1, d.ncoef)
     out = np.empty((p.shape[0], F.shape[0]))
     parent, var = d.tree
     track_points(np.ascontiguousarray(F.T), np.ascontiguousarray(p), out, parent, var)
-    out = out.T.reshape(f.shape + (p.shape[0],))
-    return _scalar_or_array(out[..., 0]) if single else out
+    return out.T.reshape(f.shape[:-1] + (p.shape[0],))
+
+
+def _eval_vjp(g, out, f, points):
+    """``f̄_i = Σ_q ḡ_q · m_i(p_q)``: the monomials' values at the points, transposed."""
+    d = f.desc
+    mono = _eval_data(d, np.eye(d.ncoef), points)  # (ncoef, npoints)
+    return as_series(g @ Tensor(mono.T), f)
+
+
+eval_p = primitive(
+    "eval",
+    da=lambda d, f, points: Real(_eval_data(d, f, points)),
+    vjp=(_eval_vjp,),
+    saves=(),
+)
 
 
 def table(t, limit=20) -> str:
