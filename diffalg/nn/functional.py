@@ -86,7 +86,8 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """``log(1 + exp(beta x)) / beta``, and ``x`` itself where ``beta x > threshold``."""
     input = as_tensor(input)
     y = ops.softplus(input, beta)
-    above = input._data * beta > threshold
+    points = input._data if input.desc is None else np.asarray(input.coeffs)[..., 0]
+    above = points * beta > threshold  # series: by constant part
     return ops.where(Tensor(above), input, y) if above.any() else y
 
 

@@ -4,6 +4,16 @@
 VJPs read the output); ``where``, ``maximum``, ``minimum`` and ``clamp`` pass
 the gradient through a constant mask.  Smooth compositions (``gelu``,
 ``silu``, ``softplus``...) are written with other primitives.
+
+For series the pieces of a piecewise function are chosen by the constant
+parts: ``relu(a)`` is ``a`` where ``a0 > 0`` and the zero series where
+``a0 < 0``.  Where the constant part sits exactly on a kink the function has
+no Taylor series (its derivatives jump), which is an error unless the pieces
+agree there as whole series (``relu`` of the zero series is zero).  The
+smooth primitives' series forwards are compositions of series operations:
+``sigmoid(a) = e/(1 + e)`` with ``e = exp(±a)`` chosen so that ``e0 <= 1``
+(no overflow, full relative precision in the tails), ``softmax`` as
+``exp(a - m) / Σ exp(a - m)`` with ``m`` the largest constant part.
 """
 
 from __future__ import annotations
@@ -14,10 +24,11 @@ import numpy as np
 from scipy import special
 
 from ..tensor import Tensor
+from .arithmetic import div
 from .functions import erf, exp, log, tanh
 from .reduce import sum as sum_
-from .registry import as_tensor, primitive
-from .shape import _axis
+from .registry import Real, as_tensor, primitive, series_mismatch
+from .shape import _axis, _lift
 
 
 def _mask(cond, like: Tensor) -> Tensor:
@@ -25,28 +36,82 @@ def _mask(cond, like: Tensor) -> Tensor:
     return Tensor(np.asarray(cond, dtype=like.dtype))
 
 
+def _points(t: Tensor) -> np.ndarray:
+    """Values of a real tensor, constant parts (on the host) of a series."""
+    return t._data if t.desc is None else np.asarray(t.coeffs)[..., 0]
+
+
+def _check_ties(name, a, b) -> None:
+    """Series whose constant parts are equal must be equal, else ``name`` has a kink there.
+
+    ``a`` and ``b`` are coefficient arrays of one shape.
+    """
+    tie = a[..., 0] == b[..., 0]
+    if np.any(tie) and np.any(a[tie] != b[tie]):
+        raise ValueError(
+            f"{name}: constant part {a[tie][0, 0]:g} sits on a kink (the pieces meet there "
+            f"with different series); {name} has no Taylor series at that point"
+        )
+
+
+def _broadcast(d, *ops) -> list[np.ndarray]:
+    """Operands of a DA forward as series arrays of one broadcast shape."""
+    arrays = [_lift(d, a) for a in ops]
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise series_mismatch([a.shape[:-1] for a in arrays]) from None
+    return [np.broadcast_to(a, shape) for a in arrays]
+
+
+def _select(name, d, a, b, larger: bool) -> np.ndarray:
+    """The series with the larger (or smaller) constant part; ties must be equal series."""
+    a, b = _broadcast(d, a, b)
+    _check_ties(name, a, b)
+    wins = a[..., 0] > b[..., 0] if larger else a[..., 0] < b[..., 0]
+    return np.where(wins[..., None], a, b)
+
+
+def _sigmoid_da(d, a):
+    x = Tensor(a, d)
+    below = np.asarray(a[..., 0] < 0)
+    e = exp(x * Tensor(np.where(below, 1.0, -1.0)))  # exp(-|x0| + ...): e0 in (0, 1]
+    return div(where(Tensor(below), e, 1.0), 1.0 + e)._data
+
+
 relu = primitive(
     "relu",
     real=lambda a: np.maximum(a, 0),
+    da=lambda d, a: _select("relu", d, a, Real(0.0), True),
     vjp=(lambda g, out, a: g * Tensor(out._data > 0),),  # a bool mask: one pass
     saves=("out",),
 )
 sigmoid = primitive(
     "sigmoid",
     real=special.expit,
+    da=_sigmoid_da,
     vjp=(lambda g, out, a: g * out * (1 - out),),
     saves=("out",),
 )
 
 
+def _on_kink(name, x: Tensor) -> None:
+    """A series whose constant part is 0 must be the zero series (a kink at 0)."""
+    if x.desc is not None:
+        c = np.asarray(x.coeffs)
+        _check_ties(name, c, np.zeros_like(c))
+
+
 def leaky_relu(x, negative_slope=0.01):
     x = as_tensor(x)
-    return x * _mask(np.where(x._data > 0, 1.0, negative_slope), x)
+    _on_kink("leaky_relu", x)
+    return x * _mask(np.where(_points(x) > 0, 1.0, negative_slope), x)
 
 
 def elu(x, alpha=1.0):
     x = as_tensor(x)
-    pos = _mask(x._data > 0, x)
+    _on_kink("elu", x)
+    pos = _mask(_points(x) > 0, x)
     return pos * x + (1 - pos) * alpha * (exp(x * (1 - pos)) - 1)
 
 
@@ -54,8 +119,24 @@ def softplus(x, beta=1.0):
     """``log(1 + exp(beta x)) / beta``, computed without overflow."""
     x = as_tensor(x)
     bx = x * beta
+    if x.desc is not None:
+        return _softplus_series(x, bx) / beta
     m = _mask(np.maximum(bx._data, 0), x)  # a constant shift: log(e^-m + e^(bx-m)) + m
     return (log(exp(-m) + exp(bx - m)) + m) / beta
+
+
+def _softplus_series(x, bx):
+    """``log(1 + e^bx) = max-piece + log(1 + e)`` with ``e = exp(-|bx|)``, so ``e0 <= 1``.
+
+    The derivatives of ``e`` keep their relative precision (no ``1 - small``
+    cancellation for large ``bx0``); ``1 + e`` rounds the constant part, which
+    ``log1p`` restores (a real shift: the derivatives are unchanged).
+    """
+    b0 = _points(bx)
+    pos = b0 > 0
+    y = bx * _mask(pos, x) + log(1 + exp(bx * _mask(np.where(pos, -1.0, 1.0), x)))
+    exact = np.maximum(b0, 0) + np.log1p(np.exp(-np.abs(b0)))
+    return y + Tensor(np.asarray(exact - _points(y)))
 
 
 def silu(x):
@@ -65,7 +146,12 @@ def silu(x):
 def gelu(x, approximate="none"):
     if approximate == "tanh":
         return 0.5 * x * (1 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)))
-    return 0.5 * x * (1 + erf(x * (1 / math.sqrt(2))))
+    phi2 = 1 + erf(x * (1 / math.sqrt(2)))  # 2 Φ(x)
+    if isinstance(x, Tensor) and x.desc is not None:
+        # 1 + erf cancels in the left tail: the constant part by erfc (a real shift)
+        exact = special.erfc(-_points(x) / math.sqrt(2))
+        phi2 = phi2 + Tensor(np.asarray(exact - _points(phi2)))
+    return 0.5 * x * phi2
 
 
 def _softmax_real(a, dim):
@@ -78,15 +164,32 @@ def _log_softmax_real(a, dim):
     return s - np.log(np.exp(s).sum(axis=dim, keepdims=True))
 
 
+def _shifted(d, a, dim):
+    """Series ``a - m`` with ``m`` the largest constant part along ``dim`` (a real shift)."""
+    return Tensor(a, d) - Tensor(np.max(a[..., 0], axis=dim, keepdims=True))
+
+
+def _softmax_da(d, a, dim):
+    e = exp(_shifted(d, a, dim))
+    return (e / sum_(e, dim, keepdim=True))._data
+
+
+def _log_softmax_da(d, a, dim):
+    s = _shifted(d, a, dim)
+    return (s - log(sum_(exp(s), dim, keepdim=True)))._data
+
+
 softmax_p = primitive(
     "softmax",
     real=_softmax_real,
+    da=_softmax_da,
     vjp=(lambda g, out, a, dim: out * (g - sum_(g * out, dim, keepdim=True)),),
     saves=("out",),
 )
 log_softmax_p = primitive(
     "log_softmax",
     real=_log_softmax_real,
+    da=_log_softmax_da,
     vjp=(lambda g, out, a, dim: g - exp(out) * sum_(g, dim, keepdim=True),),
     saves=("out",),
 )
@@ -110,9 +213,19 @@ def log_softmax(x, dim=None):
     return log_softmax_p(x, dim=_dim(x, dim))
 
 
+def _where_da(d, a, b, cond):
+    a, b = _broadcast(d, a, b)
+    try:
+        shape = np.broadcast_shapes(cond.shape, a.shape[:-1])
+    except ValueError:
+        raise series_mismatch([cond.shape, a.shape[:-1]]) from None
+    return np.where(np.broadcast_to(cond, shape)[..., None], a, b)
+
+
 where_p = primitive(
     "where",
     real=lambda a, b, cond: np.where(cond, a, b),
+    da=lambda d, a, b, cond: _where_da(d, a, b, cond),
     vjp=(
         lambda g, out, a, b, cond: g * _mask(cond, g),
         lambda g, out, a, b, cond: g * _mask(~cond, g),
@@ -148,8 +261,18 @@ def _other(vjp):
 
 
 _max_a, _min_a = _pick(True), _pick(False)
-maximum = primitive("maximum", real=np.maximum, vjp=(_max_a, _other(_max_a)))
-minimum = primitive("minimum", real=np.minimum, vjp=(_min_a, _other(_min_a)))
+maximum = primitive(
+    "maximum",
+    real=np.maximum,
+    da=lambda d, a, b: _select("maximum", d, a, b, True),
+    vjp=(_max_a, _other(_max_a)),
+)
+minimum = primitive(
+    "minimum",
+    real=np.minimum,
+    da=lambda d, a, b: _select("minimum", d, a, b, False),
+    vjp=(_min_a, _other(_min_a)),
+)
 
 
 def _clamp_vjp(g, out, a, lo, hi):
@@ -162,9 +285,18 @@ def _clamp_vjp(g, out, a, lo, hi):
     return g * _mask(inside, g)
 
 
+def _clamp_da(d, a, lo, hi):
+    if lo is not None:
+        a = _select("clamp", d, a, Real(np.asarray(lo, dtype=np.float64)), True)
+    if hi is not None:
+        a = _select("clamp", d, a, Real(np.asarray(hi, dtype=np.float64)), False)
+    return a
+
+
 clamp_p = primitive(
     "clamp",
     real=lambda a, lo, hi: np.clip(a, lo, hi),
+    da=_clamp_da,
     vjp=(_clamp_vjp,),
     saves=(0,),
 )

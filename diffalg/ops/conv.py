@@ -5,6 +5,12 @@ convolution is one matrix product with the flattened kernels (a single GEMM,
 the fast path on a CPU) and pooling a reduction over the last axis.  Its
 adjoint ``row2im`` adds each row back onto the window it came from; the two
 are each other's VJP, so convolutions differentiate to any order.
+
+Series images go through the same code with the coefficient axis trailing:
+a window row of series times a real kernel is one real matrix product with
+the coefficients carried along (:func:`diffalg.ops.linalg.matmul`).  Max
+pooling picks each window's series by the constant parts; equal constant
+parts with different series are an error (the maximum has a kink there).
 """
 
 from __future__ import annotations
@@ -12,11 +18,12 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .activations import _check_ties
 from .linalg import linear
 from .reduce import max as max_
 from .reduce import mean
 from .registry import as_tensor, primitive
-from .shape import permute, reshape
+from .shape import getitem, permute, reshape
 
 
 def _pair(v, name):
@@ -31,32 +38,54 @@ def _out_size(h, k, s, p):
     return (h + 2 * p - k) // s + 1
 
 
-def _im2row(x, k, stride, padding, pad_value):
-    (kh, kw), (sh, sw), (ph, pw) = k, stride, padding
-    if ph or pw:
-        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
-    n, c, h, w = x.shape
+def _rows(x, k, stride):
+    """Windows of a padded (N, C, H, W, *tail) array as rows (N, Ho, Wo, C·kh·kw, *tail)."""
+    (kh, kw), (sh, sw) = k, stride
+    n, c, h, w = x.shape[:4]
+    tail = tuple(range(4, x.ndim))
     ho, wo = (h - kh) // sh + 1, (w - kw) // sw + 1
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, : sh * ho : sh, : sw * wo : sw]
-    return np.ascontiguousarray(win.transpose(0, 2, 3, 1, 4, 5)).reshape(n, ho, wo, c * kh * kw)
+    win = win.transpose((0, 2, 3, 1, x.ndim, x.ndim + 1) + tail)
+    return np.ascontiguousarray(win).reshape((n, ho, wo, c * kh * kw) + x.shape[4:])
+
+
+def _im2row(x, k, stride, padding, pad_value):
+    (ph, pw) = padding
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    return _rows(x, k, stride)
+
+
+def _im2row_da(d, x, k, stride, padding, pad_value):
+    (ph, pw) = padding
+    if ph or pw:  # the padding is the constant series pad_value
+        n, c, h, w, m = x.shape
+        padded = np.zeros((n, c, h + 2 * ph, w + 2 * pw, m))
+        padded[..., 0] = pad_value
+        padded[:, :, ph : ph + h, pw : pw + w] = x
+        x = padded
+    return _rows(x, k, stride)
 
 
 def _row2im(r, k, stride, padding, shape):
+    """Rows (N, Ho, Wo, C·kh·kw, *tail) added back onto (N, C, H, W, *tail)."""
     (kh, kw), (sh, sw), (ph, pw) = k, stride, padding
     n, c, h, w = shape
-    ho, wo = r.shape[1], r.shape[2]
-    cols = r.reshape(n, ho, wo, c, kh, kw)
+    ho, wo, tail = r.shape[1], r.shape[2], r.shape[4:]
+    cols = r.reshape((n, ho, wo, c, kh, kw) + tail)
     # accumulate channels-last, as the rows are laid out: no transposed copy per offset
-    out = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=r.dtype)
+    out = np.zeros((n, h + 2 * ph, w + 2 * pw, c) + tail, dtype=r.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, i : i + sh * ho : sh, j : j + sw * wo : sw] += cols[..., i, j]
-    return out[:, ph : ph + h, pw : pw + w].transpose(0, 3, 1, 2)
+            out[:, i : i + sh * ho : sh, j : j + sw * wo : sw] += cols[:, :, :, :, i, j]
+    axes = (0, 3, 1, 2) + tuple(range(4, 4 + len(tail)))
+    return out[:, ph : ph + h, pw : pw + w].transpose(axes)
 
 
 im2row = primitive(
     "im2row",
     real=lambda x, k, stride, padding, pad_value: _im2row(x, k, stride, padding, pad_value),
+    da=_im2row_da,
     vjp=(lambda g, out, x, k, stride, padding, pad_value: row2im(
         g, k=k, stride=stride, padding=padding, shape=x.shape),),
     saves=(),
@@ -64,6 +93,7 @@ im2row = primitive(
 row2im = primitive(
     "row2im",
     real=lambda r, k, stride, padding, shape: _row2im(r, k, stride, padding, shape),
+    da=lambda d, r, k, stride, padding, shape: _row2im(r, k, stride, padding, shape),
     vjp=(lambda g, out, r, k, stride, padding, shape: im2row(
         g, k=k, stride=stride, padding=padding, pad_value=0.0),),
     saves=(),
@@ -129,10 +159,23 @@ def _pool(x, kernel_size, stride, padding, reduce, name, pad_value):
     return reshape(reduce(rows), n, c, ho, wo)
 
 
+def _window_max(r):
+    """The maximum over the last dimension; for series the one of largest constant part."""
+    if r.desc is None:
+        return max_(r, -1).values
+    c = np.asarray(r.coeffs)
+    idx = np.argmax(c[..., 0], axis=-1)
+    best = np.take_along_axis(c, idx[..., None, None], axis=-2)
+    _check_ties("max_pool2d", c, np.broadcast_to(best, c.shape))
+    return getitem(r, np.indices(idx.shape, sparse=True) + (idx,))  # indexing: on the tape
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0):
-    """The maximum of each window (stride defaults to the kernel size)."""
-    return _pool(x, kernel_size, stride, padding, lambda r: max_(r, -1).values, "max_pool2d",
-                 -np.inf)  # fmt: skip
+    """The maximum of each window (stride defaults to the kernel size).
+
+    For series the window's series with the largest constant part.
+    """
+    return _pool(x, kernel_size, stride, padding, _window_max, "max_pool2d", -np.inf)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):

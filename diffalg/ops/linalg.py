@@ -1,7 +1,10 @@
 """Matrix products: ``matmul`` (with numpy/PyTorch broadcasting), ``mm mv bmm dot`` and ``linear``.
 
 For series, ``matmul`` sums series products over the inner index (one batched
-kernel call per inner index); a real matrix times series is an ``einsum``.
+kernel call per inner index); a real matrix times series is a linear
+combination of coefficient arrays, one real matrix product with the
+coefficient axis carried along (no series products), so ``linear`` and
+``conv2d`` with real weights cost one GEMM on series input too.
 The VJPs are matrix products with a transposed operand; batch dimensions
 that were broadcast are summed back by the tape.
 """
@@ -33,14 +36,27 @@ def _matmul_da(d, a, b):
     kb = (bv.shape if rb else bv.shape[:-1])[-2]
     if ka != kb:
         raise ValueError(f"matmul: shapes {sa} and {sb} cannot be multiplied ({ka} != {kb})")
-    if ra:
-        out = np.einsum("...nk,...kmc->...nmc", av, bv)
-    elif rb:
-        out = np.einsum("...nkc,...km->...nmc", av, bv)
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: shapes {sa} and {sb} cannot be multiplied (batch dimensions "
+            f"{sa[:-2]} and {sb[:-2]} do not broadcast)"
+        ) from None
+    if ra:  # Σ_k a_nk b_km: the coefficient axis rides along with m (one GEMM)
+        flat = bv.reshape(bv.shape[:-2] + (bv.shape[-2] * bv.shape[-1],))
+        out = np.matmul(av, flat).reshape(
+            np.broadcast_shapes(av.shape[:-2], bv.shape[:-3]) + (av.shape[-2],) + bv.shape[-2:]
+        )
+    elif rb:  # row n of the result is bᵀ (m, k) times the (k, ncoef) block of a's row n
+        out = np.matmul(np.swapaxes(bv, -1, -2)[..., None, :, :], av)
     else:  # Σ_k a_nk b_km: one batched series product per k
-        out = 0.0
+        out = np.zeros(
+            np.broadcast_shapes(av.shape[:-3], bv.shape[:-3])
+            + (av.shape[-3], bv.shape[-2], d.ncoef)
+        )
         for k in range(ka):
-            out = out + _mul_da(d, av[..., :, k : k + 1, :], bv[..., k : k + 1, :, :])
+            out += _mul_da(d, av[..., :, k : k + 1, :], bv[..., k : k + 1, :, :])
     if va:
         out = out[..., 0, :, :]
     if vb:

@@ -289,7 +289,8 @@ def logsumexp(t, dim, keepdim=False):
 
     t = as_tensor(t)
     d = _dims(t, dim)
-    m = Tensor(np.max(t._data, axis=d, keepdims=True))  # a constant shift: no gradient
+    v = t._data if t.desc is None else np.asarray(t.coeffs)[..., 0]  # series: constant parts
+    m = Tensor(np.max(v, axis=d, keepdims=True))  # a constant shift: no gradient
     m._data[~np.isfinite(m._data)] = 0
     s = log(sum_p(exp(t - m), dims=d, keepdim=True)) + m
     return (
