@@ -104,7 +104,7 @@ DOCS = EXAMPLES.parent / "docs"
         ("da-in-five-minutes.md", 20),
         ("tensors.md", 25),
         ("autograd.md", 12),
-        ("nn.md", 7),
+        ("nn.md", 10),
         ("maps.md", 8),
         ("batched.md", 5),
     ],
