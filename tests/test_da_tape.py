@@ -130,6 +130,18 @@ CASES = {
     "eval": (lambda a: a.eval(np.array([[0.1, -0.2], [0.3, 0.05]])), [(B3, D)]),
     "compose": (lambda f, a, b: f.compose(a, b), [(B3, D), (S1 - S1[0], D), (S2 - S2[0], D)]),
     "sum_to_size": (lambda a: dg.ops.sum_to(a.reshape(1, 3).expand(2, 3), (1, 3)), [(B3, D)]),
+    "im2row": (
+        lambda a: PRIMITIVES["im2row"](
+            a.reshape(1, 1, 2, 2), k=(2, 2), stride=(1, 1), padding=(1, 1), pad_value=0.5
+        ),
+        [(_series(D, RNG, (4,)), D)],
+    ),
+    "row2im": (
+        lambda r: PRIMITIVES["row2im"](
+            r, k=(2, 2), stride=(1, 1), padding=(0, 0), shape=(1, 1, 2, 3)
+        ),
+        [(_series(D, RNG, (1, 1, 2, 4)), D)],
+    ),
     "index_backward": (
         lambda a: PRIMITIVES["index_backward"](a, idx=(slice(0, 2),), shape=(4,), basic=True),
         [(B3[:2], D)],

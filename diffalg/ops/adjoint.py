@@ -115,7 +115,7 @@ def coeff_dot(g, x):
 #: adjoint series exactly as on reals, so one rule serves both algebras.
 STRUCTURAL = (
     "select", "index", "index_put", "reshape", "view", "permute", "expand", "sum_to_size",
-    "clone", "stack", "cat", "sum", "gather", "scatter_add",
+    "clone", "stack", "cat", "sum", "gather", "scatter_add", "im2row", "row2im",
 )  # fmt: skip
 
 
