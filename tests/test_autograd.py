@@ -1130,3 +1130,19 @@ def test_norm_and_std_at_zero_have_pytorchs_zero_gradient():
     one = dg.tensor([2.0], requires_grad=True)
     with np.errstate(invalid="ignore"):
         assert math.isnan(one.std().item())  # one sample: no unbiased estimate, as PyTorch
+
+
+def test_nested_derivatives_of_a_quotient_keep_their_digits():
+    """Eight nested grads of 1/(1+x²) against mpmath: the quotient's VJP divides by b
+    once per level (through the output), not by b² (a digit lost per order)."""
+    import mpmath as mp
+
+    X = np.linspace(-0.8, 0.8, 9)
+    t = dg.tensor(X, dtype=dg.float64, requires_grad=True)
+    g = 1 / (1 + t * t)
+    for _ in range(8):
+        (g,) = dg.autograd.grad(g, t, grad_outputs=dg.ones_like(t), create_graph=True)
+    want = np.array([float(mp.diff(lambda s: 1 / (1 + s * s), mp.mpf(x), 8)) for x in X])
+    np.testing.assert_allclose(
+        g.detach().numpy(), want, rtol=1e-13, atol=1e-13 * np.abs(want).max()
+    )

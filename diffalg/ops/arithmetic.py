@@ -139,12 +139,13 @@ div = primitive(
     "div",
     real=np.true_divide,
     da=_div_da,
-    vjp=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)),
-    saves=(1, (0, 1)),
-    # a / b = a · (1/b);  ∂(a/b)/∂b = −a / b²
+    # ∂(a/b)/∂b = −(a/b)/b: through the output, so nesting VJPs divides by b once
+    # per level, not by b² (which loses a digit an order in nested derivatives)
+    vjp=(lambda g, out, a, b: g / b, lambda g, out, a, b: -(g / b) * out),
+    saves=(1, ("out", 1)),
     da_vjp=(
         lambda g, out, a, b: _mul_adj(g, a, 1.0 / b),
-        lambda g, out, a, b: -_mul_adj(g, b, a / (b * b)),
+        lambda g, out, a, b: -_mul_adj(g, b, out / b),
     ),
 )
 neg = primitive(
