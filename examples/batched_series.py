@@ -40,7 +40,8 @@ def closed_form(d, points):
     return np.exp(x)[:, None] / fact[a] * sin_k / fact[b] * cos_k / fact[c]
 
 
-def main(n=10_000, order=8, loop_points=500, seed=0):
+def main(n=10_000, order=8, loop_points=500, seed=0, gpu=None):
+    """``gpu``: run the GPU part too (default: when a GPU is available)."""
     d = dg.Descriptor(variables=["x", "y", "z"], order=order)
     points = np.random.default_rng(seed).uniform(-1, 1, (n, 3))
     truth = closed_form(d, points)
@@ -64,7 +65,7 @@ def main(n=10_000, order=8, loop_points=500, seed=0):
     print(f"  batch and one-at-a-time agree to {loop_err:.1e}")
     result = {"error": err, "loop_error": loop_err, "t_batch": t_batch, "t_loop": t_loop}
 
-    if dg.cuda.is_available():
+    if dg.cuda.is_available() if gpu is None else gpu:
         xs = [v.to("cuda") for v in d.vars(points.T)]
         t0 = time.perf_counter()
         on_gpu = f(*xs).cpu()

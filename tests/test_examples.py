@@ -274,9 +274,8 @@ def test_track_particles_example(tmp_path, capsys):
 
 
 def test_batched_series_example(capsys):
-    r = _load("batched_series").main(n=300, order=5, loop_points=40)
+    # the GPU part runs in the CUDA tests and the docs page (the simulator is slow)
+    r = _load("batched_series").main(n=300, order=5, loop_points=40, gpu=False)
     capsys.readouterr()
     assert r["error"] < 1e-14  # every coefficient at every point against its closed form
     assert r["loop_error"] < 1e-14  # the batch equals the points one at a time
-    if "gpu_error" in r:
-        assert r["gpu_error"] < 1e-13
