@@ -52,6 +52,14 @@ def _row(x, r):
 
 
 @cuda.jit(device=True)
+def _cell(m):
+    """This thread's ``(row, coefficient)`` in a grid of ``m`` coefficients per row."""
+    t = cuda.grid(1)
+    r = t // m
+    return r, t - r * m
+
+
+@cuda.jit(device=True)
 def _gather_sum(x, rx, y, ry, k, start, I, J):
     s = 0.0
     for p in range(start[k], start[k + 1]):
@@ -62,11 +70,9 @@ def _gather_sum(x, rx, y, ry, k, start, I, J):
 @cuda.jit(cache=True)
 def mul(x, y, out, mtop, start, I, J):
     """``out[r, k] = [x[r]·y[r]]_k`` for ``k < mtop`` (truncated product by the gather table)."""
-    t = cuda.grid(1)
-    if t >= out.shape[0] * mtop:
+    r, k = _cell(mtop)
+    if r >= out.shape[0]:
         return
-    r = t // mtop
-    k = t - r * mtop
     out[r, k] = _gather_sum(x, _row(x, r), y, _row(y, r), k, start, I, J)
 
 
@@ -77,11 +83,9 @@ def horner_step(acc, abar, F, j, out, mtop, start, I, J):
     ``ā`` has a zero constant part, so ``[acc·ā]_0 = 0`` and coefficient 0 is
     just ``F[r, j]``.
     """
-    t = cuda.grid(1)
-    if t >= out.shape[0] * mtop:
+    r, k = _cell(mtop)
+    if r >= out.shape[0]:
         return
-    r = t // mtop
-    k = t - r * mtop
     if k == 0:
         out[r, 0] = F[r, j]
     else:
@@ -91,12 +95,9 @@ def horner_step(acc, abar, F, j, out, mtop, start, I, J):
 @cuda.jit(cache=True)
 def horner_start(a, F, acc, other, abar):
     """Set up Horner's rule: ``acc = F[:, order]``, ``other = 0``, ``ā = a − a_0``."""
-    t = cuda.grid(1)
-    n, m = acc.shape
-    if t >= n * m:
+    r, k = _cell(acc.shape[1])
+    if r >= acc.shape[0]:
         return
-    r = t // m
-    k = t - r * m
     acc[r, k] = F[r, F.shape[1] - 1] if k == 0 else 0.0
     other[r, k] = 0.0
     abar[r, k] = a[r, k] if k > 0 else 0.0
@@ -113,24 +114,18 @@ def constants(a, out):
 @cuda.jit(cache=True)
 def axpby(alpha, x, beta, y, out):
     """``out = alpha·x + beta·y`` row by row (either operand may be one broadcast row)."""
-    t = cuda.grid(1)
-    n, m = out.shape
-    if t >= n * m:
+    r, k = _cell(out.shape[1])
+    if r >= out.shape[0]:
         return
-    r = t // m
-    k = t - r * m
     out[r, k] = alpha * x[_row(x, r), k] + beta * y[_row(y, r), k]
 
 
 @cuda.jit(cache=True)
 def affine(x, s, c, out):
     """``out = s·x + c``: every coefficient scaled, the number ``c`` added to the constant."""
-    t = cuda.grid(1)
-    n, m = out.shape
-    if t >= n * m:
+    r, k = _cell(out.shape[1])
+    if r >= out.shape[0]:
         return
-    r = t // m
-    k = t - r * m
     v = s * x[_row(x, r), k]
     out[r, k] = v + c if k == 0 else v
 

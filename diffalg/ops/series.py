@@ -24,21 +24,22 @@ def _need_series(t, what):
     return t
 
 
-def _deriv_da(d, a, var):
-    v = d.var_index(var)
-    down, _ = d.shift_tables
-    src = np.nonzero(down[v] < d.ncoef)[0]
-    out = np.zeros_like(a)
-    out[..., down[v, src]] = a[..., src] * d.monomials[src, v]
-    return out
+def _shift(d, a, var, up, transpose=False):
+    """``∂/∂x_var`` (``up=False``) or ``∫ dx_var`` (``up=True``) of coefficient arrays.
 
-
-def _integ_da(d, a, var):
+    Each coefficient moves one power of ``x_var`` down (times its exponent) or up
+    (over its exponent + 1), by the descriptor's shift tables; ``transpose``
+    gives the transposed map (the adjoint the tape needs).
+    """
     v = d.var_index(var)
-    _, up = d.shift_tables
-    src = np.nonzero(up[v] < d.ncoef)[0]
+    table = d.shift_tables[1 if up else 0][v]
+    src = np.nonzero(table < d.ncoef)[0]
+    dst, e = table[src], d.monomials[src, v]
     out = np.zeros_like(a)
-    out[..., up[v, src]] = a[..., src] / (d.monomials[src, v] + 1.0)
+    if transpose:
+        out[..., src] = a[..., dst] / (e + 1.0) if up else a[..., dst] * e
+    else:
+        out[..., dst] = a[..., src] / (e + 1.0) if up else a[..., src] * e
     return out
 
 
@@ -50,39 +51,31 @@ def _truncate_da(d, a, order):
     return out
 
 
-def _deriv_adjoint_da(d, g, var):
-    """Transpose of ``deriv``: ``ā[src] = e_v(src) · g[src / x_v]``."""
-    v = d.var_index(var)
-    down, _ = d.shift_tables
-    src = np.nonzero(down[v] < d.ncoef)[0]
-    out = np.zeros_like(g)
-    out[..., src] = g[..., down[v, src]] * d.monomials[src, v]
-    return out
-
-
-def _integ_adjoint_da(d, g, var):
-    """Transpose of ``integ``: ``ā[src] = g[src · x_v] / (e_v(src) + 1)``."""
-    v = d.var_index(var)
-    _, up = d.shift_tables
-    src = np.nonzero(up[v] < d.ncoef)[0]
-    out = np.zeros_like(g)
-    out[..., src] = g[..., up[v, src]] / (d.monomials[src, v] + 1.0)
-    return out
-
-
 # deriv, integ and truncate are linear maps of the coefficients: the adjoint of
 # each is its transpose (truncation is its own), and the transposes' adjoints
 # are the maps again
-deriv_p = primitive("deriv", da=_deriv_da, da_vjp=(lambda g, out, a, var: deriv_adj_p(g, var=var),))
-integ_p = primitive("integ", da=_integ_da, da_vjp=(lambda g, out, a, var: integ_adj_p(g, var=var),))
+deriv_p = primitive(
+    "deriv",
+    da=lambda d, a, var: _shift(d, a, var, up=False),
+    da_vjp=(lambda g, out, a, var: deriv_adj_p(g, var=var),),
+)
+integ_p = primitive(
+    "integ",
+    da=lambda d, a, var: _shift(d, a, var, up=True),
+    da_vjp=(lambda g, out, a, var: integ_adj_p(g, var=var),),
+)
 truncate_p = primitive(
     "truncate", da=_truncate_da, da_vjp=(lambda g, out, a, order: truncate_p(g, order=order),)
 )
 deriv_adj_p = primitive(
-    "deriv_adjoint", da=_deriv_adjoint_da, da_vjp=(lambda u, out, g, var: deriv_p(u, var=var),)
+    "deriv_adjoint",
+    da=lambda d, g, var: _shift(d, g, var, up=False, transpose=True),
+    da_vjp=(lambda u, out, g, var: deriv_p(u, var=var),),
 )
 integ_adj_p = primitive(
-    "integ_adjoint", da=_integ_adjoint_da, da_vjp=(lambda u, out, g, var: integ_p(u, var=var),)
+    "integ_adjoint",
+    da=lambda d, g, var: _shift(d, g, var, up=True, transpose=True),
+    da_vjp=(lambda u, out, g, var: integ_p(u, var=var),),
 )
 
 
