@@ -82,7 +82,7 @@ def taylor_by_da(model, point, order):
     """``{exponents: derivative}`` from one forward pass with series inputs."""
     d = dg.Descriptor(variables=["x", "y", "z"], order=order)
     x = dg.stack(d.vars(list(point)))[None]  # a batch of one point, 3 series features
-    with dg.no_grad():  # the tape records real tensors only: no gradient through series
+    with dg.no_grad():  # derivatives only: no gradient wanted, nothing recorded
         y = model(x)[0, 0]
     return {a: y.derivative(a) for a in multi_indices(3, order)}, y
 

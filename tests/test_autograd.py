@@ -19,6 +19,7 @@ import pytest
 import diffalg as dg
 from diffalg.autograd.graph import AccumulateGrad
 from diffalg.ops import conv, reduce, shape
+from diffalg.ops.adjoint import mul_adjoint
 from diffalg.ops.registry import PRIMITIVES
 
 torch = pytest.importorskip("torch")
@@ -262,6 +263,9 @@ CASES: dict[str, list[Case]] = {
         Case(lambda a, b: a * b, arr(3, 1), arr(4, seed=1)),
         Case(lambda a, b: a * b, arr(2, 1, 3), arr(4, 1, seed=1)),
         Case(lambda a: a * 3.0, arr(3)),
+    ],
+    "mul_adjoint": [  # the transposed product, on reals the product (with broadcasting)
+        Case(lambda a, b: mul_adjoint(a, b), arr(3, 1), arr(4, seed=1)),
     ],
     "div": [
         Case(lambda a, b: a / b, arr(3, 1), away(4, seed=1)),

@@ -147,7 +147,45 @@ CASES = {
         [(B3[:2], D)],
     ),
     "index_put": (lambda a, v: PRIMITIVES["index_put"](a, v, idx=(1,)), [(B3, D), (S1, D)]),
+    "relu": (dg.relu, [(B3 * np.array([[1], [-1], [1]]), D)]),
+    "sigmoid": (dg.sigmoid, [(B3, D)]),
+    "softmax": (lambda a: dg.softmax(a.reshape(1, 3), dim=1), [(B3, D)]),
+    "log_softmax": (lambda a: dg.log_softmax(a.reshape(3, 1), dim=0), [(B3, D)]),
+    "where": (
+        lambda a, r: dg.where(dg.tensor([True, False, True]), a, r),
+        [(B3, D), (R3, None)],
+    ),
+    "maximum": (dg.maximum, [(B3, D), (np.roll(B3, 1, axis=0), D)]),
+    "minimum": (lambda a, r: dg.minimum(a, r), [(B3, D), (np.array([0.0, 9.0, -9.0]), None)]),
+    "clamp": (lambda a: dg.clamp(a, min=-0.1, max=0.2), [(B3 - np.array([[0.5], [0.1], [0]]), D)]),
 }
+# networks on series inputs, gradients for their real weights (what trains a network
+# on a loss made of Taylor coefficients)
+F = dg.nn.functional
+CASES["network mlp"] = (
+    lambda x, w1, b1, w2: F.linear(dg.tanh(F.linear(x, w1, b1)), w2),
+    [(B3.reshape(1, 3, -1), D), (RNG.uniform(-1, 1, (4, 3)), None), (R3[[0, 1, 2, 0]], None),
+     (RNG.uniform(-1, 1, (2, 4)), None)],
+)  # fmt: skip
+CASES["network conv"] = (
+    lambda x, w, b: F.max_pool2d(F.softplus(F.conv2d(x, w, b, padding=1)), 2),
+    [(_series(D, RNG, (1, 1, 3, 3)), D), (RNG.uniform(-1, 1, (2, 1, 2, 2)), None),
+     (RNG.uniform(-1, 1, 2), None)],
+)  # fmt: skip
+CASES["network softmax"] = (
+    lambda x, w: F.log_softmax(F.relu(x @ w), dim=1) + F.softmax(x @ w, dim=1),
+    [(np.stack([B3, np.roll(B3, 1, axis=0)]), D), (RNG.uniform(0.5, 1, (3, 4)), None)],
+)
+# matmul: real and series matrices and vectors, every pairing of kinds and ranks
+for _ka, _kb in [("real", "series"), ("series", "real"), ("series", "series")]:
+    for _ra, _rb in [(1, 1), (1, 2), (2, 1), (2, 2), (3, 2)]:
+        _sa = (3,) if _ra == 1 else (2, 3) if _ra == 2 else (2, 2, 3)
+        _sb = (3,) if _rb == 1 else (3, 2)
+        _in = [
+            (_series(D, RNG, s), D) if k == "series" else (RNG.uniform(-1, 1, s), None)
+            for k, s in ((_ka, _sa), (_kb, _sb))
+        ]
+        CASES[f"matmul {_ka}{_ra} @ {_kb}{_rb}"] = (lambda a, b: a @ b, _in)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -167,6 +167,24 @@ def test_getitem_too_many_indices_raises():
         x[0]
 
 
+def test_setitem_stores_a_number_at_the_tensors_precision():
+    """``t[i] = 0.1`` in a float64 tensor stores the double 0.1 (as PyTorch does), not
+    the float32 rounding a default-dtype number would give; int tensors truncate."""
+    t = dg.zeros(3, dtype=dg.float64)
+    t[1] = 0.1
+    t[2] = 1 / 3
+    assert t.numpy()[1] == 0.1 and t.numpy()[2] == 1 / 3
+    w = dg.zeros(2, dtype=dg.float64, requires_grad=True) * 1.0  # recorded as index_put
+    w[0] = 0.1
+    assert w.detach().numpy()[0] == 0.1
+    i = dg.zeros(2, dtype=dg.int64)
+    i[0] = 2.7
+    assert i.numpy()[0] == 2
+    s = D.zeros((2,))
+    s[0] = 0.1
+    assert s.coeffs[0, 0] == 0.1
+
+
 def test_setitem_series_and_reals():
     x, y = D.vars([1.0, 2.0])
     t = D.zeros((2, 3))

@@ -27,25 +27,37 @@ EXP, LOG, SIN, COS, SINH, COSH, TAN, TANH, SQRT, POW, RECIP, ATAN, ATANH, ASIN, 
 )
 
 
+# The helpers write block results with explicit loops: an array expression
+# (``w[s:e] / k``) allocates a temporary, which for small series (a few
+# coefficients per block) costs more than the arithmetic.
 @njit(cache=True)
 def _part(x, xlo, xhi, y, ylo, yhi, k, w, ord_off, pair_off, tab):
-    """Block ``k`` of ``x·y`` (a view into the work array ``w``)."""
-    s, e = ord_off[k], ord_off[k + 1]
-    w[s:e] = 0.0
+    """Block ``k`` of ``x·y`` into the same block of the work array ``w``."""
+    for i in range(ord_off[k], ord_off[k + 1]):
+        w[i] = 0.0
     mul_degree(x, xlo, xhi, y, ylo, yhi, k, w, ord_off, pair_off, tab)
-    return w[s:e]
 
 
 @njit(cache=True)
-def _block(c, k, ord_off):
-    return c[ord_off[k] : ord_off[k + 1]]
+def _set(c, k, f, w, d, ord_off):
+    """Block ``k`` of ``c`` ← ``f·w / d`` (block ``k`` of ``w``)."""
+    for i in range(ord_off[k], ord_off[k + 1]):
+        c[i] = f * w[i] / d
+
+
+@njit(cache=True)
+def _set_rest(c, k, a, w, d, ord_off):
+    """Block ``k`` of ``c`` ← ``(a − w) / d``."""
+    for i in range(ord_off[k], ord_off[k + 1]):
+        c[i] = (a[i] - w[i]) / d
 
 
 @njit(cache=True)
 def _exp(ap, c, w, ord_off, pair_off, tab):
     """``c = exp(a)``: ``θc = a'c`` ⇒ ``c_k = [a'·c]_k / k``."""
     for k in range(1, ord_off.size - 1):
-        _block(c, k, ord_off)[:] = _part(ap, 1, k, c, 0, k - 1, k, w, ord_off, pair_off, tab) / k
+        _part(ap, 1, k, c, 0, k - 1, k, w, ord_off, pair_off, tab)
+        _set(c, k, 1.0, w, k, ord_off)
 
 
 @njit(cache=True)
@@ -53,12 +65,10 @@ def _log(a, c, cp, w, ord_off, pair_off, tab):
     """``c = log(a)``: ``a·θc = a'`` ⇒ ``c_k = (a_k − [c'·a]_k / k) / a_0``, ``c' = θc``."""
     cp[:] = 0.0
     for k in range(1, ord_off.size - 1):
-        ck = _block(c, k, ord_off)
-        ck[:] = (
-            _block(a, k, ord_off)
-            - _part(cp, 1, k - 1, a, 1, k - 1, k, w, ord_off, pair_off, tab) / k
-        ) / a[0]
-        _block(cp, k, ord_off)[:] = k * ck
+        _part(cp, 1, k - 1, a, 1, k - 1, k, w, ord_off, pair_off, tab)
+        for i in range(ord_off[k], ord_off[k + 1]):
+            c[i] = (a[i] - w[i] / k) / a[0]
+        _set(cp, k, k, c, 1.0, ord_off)
 
 
 @njit(cache=True)
@@ -68,10 +78,10 @@ def _sincos(ap, s, c, sign, w, ord_off, pair_off, tab):
     ``θs = a'c``, ``θc = ±a's`` ⇒ ``s_k = [a'·c]_k / k``, ``c_k = ±[a'·s]_k / k``.
     """
     for k in range(1, ord_off.size - 1):
-        _block(s, k, ord_off)[:] = _part(ap, 1, k, c, 0, k - 1, k, w, ord_off, pair_off, tab) / k
-        _block(c, k, ord_off)[:] = (
-            sign * _part(ap, 1, k, s, 0, k - 1, k, w, ord_off, pair_off, tab) / k
-        )
+        _part(ap, 1, k, c, 0, k - 1, k, w, ord_off, pair_off, tab)
+        _set(s, k, 1.0, w, k, ord_off)
+        _part(ap, 1, k, s, 0, k - 1, k, w, ord_off, pair_off, tab)
+        _set(c, k, sign, w, k, ord_off)
 
 
 @njit(cache=True)
@@ -83,17 +93,18 @@ def _tan(ap, t, u, sign, w, ord_off, pair_off, tab):
     u[:] = 0.0
     u[0] = 1.0 + sign * t[0] * t[0]
     for k in range(1, ord_off.size - 1):
-        _block(t, k, ord_off)[:] = _part(ap, 1, k, u, 0, k - 1, k, w, ord_off, pair_off, tab) / k
-        _block(u, k, ord_off)[:] = sign * _part(t, 0, k, t, 0, k, k, w, ord_off, pair_off, tab)
+        _part(ap, 1, k, u, 0, k - 1, k, w, ord_off, pair_off, tab)
+        _set(t, k, 1.0, w, k, ord_off)
+        _part(t, 0, k, t, 0, k, k, w, ord_off, pair_off, tab)
+        _set(u, k, sign, w, 1.0, ord_off)
 
 
 @njit(cache=True)
 def _sqrt(a, c, w, ord_off, pair_off, tab):
     """``c = √a``: ``c·c = a`` ⇒ ``c_k = (a_k − Σ_{0<j<k} c_j c_{k−j}) / (2 c_0)``."""
     for k in range(1, ord_off.size - 1):
-        _block(c, k, ord_off)[:] = (
-            _block(a, k, ord_off) - _part(c, 1, k - 1, c, 1, k - 1, k, w, ord_off, pair_off, tab)
-        ) / (2.0 * c[0])
+        _part(c, 1, k - 1, c, 1, k - 1, k, w, ord_off, pair_off, tab)
+        _set_rest(c, k, a, w, 2.0 * c[0], ord_off)
 
 
 @njit(cache=True)
@@ -107,9 +118,8 @@ def _pow(a, alpha, c, v, degrees, w, ord_off, pair_off, tab):
     for k in range(1, ord_off.size - 1):
         for i in range(ord_off[1], ord_off[k + 1]):
             v[i] = ((alpha + 1.0) * degrees[i] - k) * a[i]
-        _block(c, k, ord_off)[:] = _part(v, 1, k, c, 0, k - 1, k, w, ord_off, pair_off, tab) / (
-            k * a[0]
-        )
+        _part(v, 1, k, c, 0, k - 1, k, w, ord_off, pair_off, tab)
+        _set(c, k, 1.0, w, k * a[0], ord_off)
 
 
 @njit(cache=True)
@@ -120,9 +130,8 @@ def _div(a, b, c, w, ord_off, pair_off, tab):
     blo, bhi = degree_range(b, ord_off)
     blo = max(blo, 1)
     for k in range(1, ord_off.size - 1):
-        _block(c, k, ord_off)[:] = (
-            _block(a, k, ord_off) - _part(c, 0, k - 1, b, blo, bhi, k, w, ord_off, pair_off, tab)
-        ) / b[0]
+        _part(c, 0, k - 1, b, blo, bhi, k, w, ord_off, pair_off, tab)
+        _set_rest(c, k, a, w, b[0], ord_off)
 
 
 @njit(cache=True)
@@ -133,15 +142,14 @@ def _atan(a, ap, c, b, cp, sign, w, ord_off, pair_off, tab):
     """
     b[:] = 0.0
     for k in range(ord_off.size - 1):
-        _block(b, k, ord_off)[:] = sign * _part(a, 0, k, a, 0, k, k, w, ord_off, pair_off, tab)
+        _part(a, 0, k, a, 0, k, k, w, ord_off, pair_off, tab)
+        _set(b, k, sign, w, 1.0, ord_off)
     b[0] += 1.0
     cp[:] = 0.0
     for k in range(1, ord_off.size - 1):
-        ck = _block(c, k, ord_off)
-        ck[:] = (
-            _block(ap, k, ord_off) - _part(cp, 1, k - 1, b, 1, k - 1, k, w, ord_off, pair_off, tab)
-        ) / (k * b[0])
-        _block(cp, k, ord_off)[:] = k * ck
+        _part(cp, 1, k - 1, b, 1, k - 1, k, w, ord_off, pair_off, tab)
+        _set_rest(c, k, ap, w, k * b[0], ord_off)
+        _set(cp, k, k, c, 1.0, ord_off)
 
 
 @njit(cache=True)
@@ -154,12 +162,11 @@ def _inverse_of(a, ap, c, g, cp, sign, w, ord_off, pair_off, tab):
     """
     cp[:] = 0.0
     for k in range(1, ord_off.size - 1):
-        ck = _block(c, k, ord_off)
-        ck[:] = (
-            _block(ap, k, ord_off) - _part(g, 1, k - 1, cp, 1, k - 1, k, w, ord_off, pair_off, tab)
-        ) / (k * g[0])
-        _block(cp, k, ord_off)[:] = k * ck
-        _block(g, k, ord_off)[:] = sign * _part(a, 0, k, cp, 1, k, k, w, ord_off, pair_off, tab) / k
+        _part(g, 1, k - 1, cp, 1, k - 1, k, w, ord_off, pair_off, tab)
+        _set_rest(c, k, ap, w, k * g[0], ord_off)
+        _set(cp, k, k, c, 1.0, ord_off)
+        _part(a, 0, k, cp, 1, k, k, w, ord_off, pair_off, tab)
+        _set(g, k, sign, w, k, ord_off)
 
 
 @njit(cache=True)
@@ -252,8 +259,7 @@ def taylor_rows(F, A, C, ord_off, pair_off, tab):
         for k in range(o - 1, -1, -1):
             top = o - k
             for d in range(top, 0, -1):  # from the top: block d reads r's blocks < d only
-                _block(r, d, ord_off)[:] = _part(
-                    r, 0, top - 1, a, alo, ahi, d, w, ord_off, pair_off, tab
-                )
+                _part(r, 0, top - 1, a, alo, ahi, d, w, ord_off, pair_off, tab)
+                _set(r, d, 1.0, w, 1.0, ord_off)
             r[0] = F[n, k]
         C[n, :] = r

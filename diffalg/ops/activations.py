@@ -24,6 +24,7 @@ import numpy as np
 from scipy import special
 
 from ..tensor import Tensor
+from .adjoint import copied_adjoint, mul_adjoint
 from .arithmetic import div
 from .functions import erf, exp, log, tanh
 from .reduce import sum as sum_
@@ -79,18 +80,26 @@ def _sigmoid_da(d, a):
     return div(where(Tensor(below), e, 1.0), 1.0 + e)._data
 
 
+# The VJPs below serve reals and series alike: masks come from constant parts
+# (a real's value is its constant part), products with the output are
+# transposed products (``mul_adjoint`` is the product on reals), and an operand
+# that the output copies gets ``copied_adjoint``.
+_RELU_VJP = (lambda g, out, a: g * Tensor(_points(out) > 0),)  # a bool mask: one pass
 relu = primitive(
     "relu",
     real=lambda a: np.maximum(a, 0),
     da=lambda d, a: _select("relu", d, a, Real(0.0), True),
-    vjp=(lambda g, out, a: g * Tensor(out._data > 0),),  # a bool mask: one pass
+    vjp=_RELU_VJP,
+    da_vjp=_RELU_VJP,
     saves=("out",),
 )
+_SIGMOID_VJP = (lambda g, out, a: mul_adjoint(g, out * (1 - out)),)
 sigmoid = primitive(
     "sigmoid",
     real=special.expit,
     da=_sigmoid_da,
-    vjp=(lambda g, out, a: g * out * (1 - out),),
+    vjp=_SIGMOID_VJP,
+    da_vjp=_SIGMOID_VJP,
     saves=("out",),
 )
 
@@ -179,18 +188,31 @@ def _log_softmax_da(d, a, dim):
     return (s - log(sum_(exp(s), dim, keepdim=True)))._data
 
 
+def _softmax_vjp(g, out, a, dim):
+    # δout = out·δa − out·Σ_j out_j δa_j: transpose both terms
+    h = mul_adjoint(g, out)
+    return h - mul_adjoint(sum_(h, dim, keepdim=True), out)
+
+
+def _log_softmax_vjp(g, out, a, dim):
+    # δout = δa − Σ_j softmax_j δa_j, softmax = exp(out)
+    return g - mul_adjoint(sum_(g, dim, keepdim=True), exp(out))
+
+
 softmax_p = primitive(
     "softmax",
     real=_softmax_real,
     da=_softmax_da,
-    vjp=(lambda g, out, a, dim: out * (g - sum_(g * out, dim, keepdim=True)),),
+    vjp=(_softmax_vjp,),
+    da_vjp=(_softmax_vjp,),
     saves=("out",),
 )
 log_softmax_p = primitive(
     "log_softmax",
     real=_log_softmax_real,
     da=_log_softmax_da,
-    vjp=(lambda g, out, a, dim: g - exp(out) * sum_(g, dim, keepdim=True),),
+    vjp=(_log_softmax_vjp,),
+    da_vjp=(_log_softmax_vjp,),
     saves=("out",),
 )
 
@@ -222,14 +244,16 @@ def _where_da(d, a, b, cond):
     return np.where(np.broadcast_to(cond, shape)[..., None], a, b)
 
 
+_WHERE_VJP = (
+    lambda g, out, a, b, cond: copied_adjoint(g * _mask(cond, g), a),
+    lambda g, out, a, b, cond: copied_adjoint(g * _mask(~cond, g), b),
+)
 where_p = primitive(
     "where",
     real=lambda a, b, cond: np.where(cond, a, b),
     da=lambda d, a, b, cond: _where_da(d, a, b, cond),
-    vjp=(
-        lambda g, out, a, b, cond: g * _mask(cond, g),
-        lambda g, out, a, b, cond: g * _mask(~cond, g),
-    ),
+    vjp=_WHERE_VJP,
+    da_vjp=_WHERE_VJP,
     saves=(),
 )
 
@@ -243,7 +267,8 @@ def where(cond, a, b):
 
 
 def _values(t):
-    return t._data if isinstance(t, Tensor) else np.asarray(t)
+    """Values of reals (tensors or numbers), constant parts of series."""
+    return _points(t) if isinstance(t, Tensor) else np.asarray(t)
 
 
 def _pick(first: bool):
@@ -251,7 +276,7 @@ def _pick(first: bool):
         av, bv = _values(a), _values(b)
         wins = av > bv if first else av < bv
         share = np.where(wins, 1.0, np.where(av == bv, 0.5, 0.0))  # ties split, as PyTorch
-        return g * _mask(share, g)
+        return copied_adjoint(g * _mask(share, g), a)
 
     return vjp
 
@@ -261,22 +286,25 @@ def _other(vjp):
 
 
 _max_a, _min_a = _pick(True), _pick(False)
+_MAX_VJP, _MIN_VJP = (_max_a, _other(_max_a)), (_min_a, _other(_min_a))
 maximum = primitive(
     "maximum",
     real=np.maximum,
     da=lambda d, a, b: _select("maximum", d, a, b, True),
-    vjp=(_max_a, _other(_max_a)),
+    vjp=_MAX_VJP,
+    da_vjp=_MAX_VJP,
 )
 minimum = primitive(
     "minimum",
     real=np.minimum,
     da=lambda d, a, b: _select("minimum", d, a, b, False),
-    vjp=(_min_a, _other(_min_a)),
+    vjp=_MIN_VJP,
+    da_vjp=_MIN_VJP,
 )
 
 
 def _clamp_vjp(g, out, a, lo, hi):
-    v = a._data
+    v = _points(a)
     inside = np.ones(v.shape, dtype=bool)
     if lo is not None:
         inside &= v >= lo
@@ -298,6 +326,7 @@ clamp_p = primitive(
     real=lambda a, lo, hi: np.clip(a, lo, hi),
     da=_clamp_da,
     vjp=(_clamp_vjp,),
+    da_vjp=(_clamp_vjp,),
     saves=(0,),
 )
 

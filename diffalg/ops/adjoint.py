@@ -17,27 +17,38 @@ import math
 import numpy as np
 
 from ..kernels.adjoint import mul_adjoint_rows
+from ..tensor import Tensor
 from . import batch
-from .registry import Real, primitive
+from .registry import Real, primitive, real_broadcast
 
 
 def _mul_adjoint_da(d, g, y):
+    if isinstance(y, Real):  # a real factor: the transposed product is the product
+        g, r = real_broadcast(g, y.value)
+        return g * r
     shape, (rg, ry) = batch.series_rows(d, g, y)
     out = np.empty((math.prod(shape), d.ncoef))
     mul_adjoint_rows(rg, ry, out, *d.gather_tables)
     return out.reshape(shape + (d.ncoef,))
 
 
+# bilinear: u_i = Σ g_k y_j  ⇒  ḡ = ū · y (a product), ȳ = mul_adjoint(g, ū); the
+# same two rules hold for reals, where the transposed product is the product
+_MUL_ADJOINT_VJP = (lambda u, out, g, y: u * y, lambda u, out, g, y: mul_adjoint(g, u))
 _mul_adjoint = primitive(
     "mul_adjoint",
+    real=np.multiply,
     da=_mul_adjoint_da,
-    # bilinear: u_i = Σ g_k y_j  ⇒  ḡ = ū · y (a product), ȳ = mul_adjoint(g, ū)
-    da_vjp=(lambda u, out, g, y: u * y, lambda u, out, g, y: mul_adjoint(g, u)),
+    vjp=_MUL_ADJOINT_VJP,
+    da_vjp=_MUL_ADJOINT_VJP,
 )
 
 
 def mul_adjoint(g, y):
     """``mul_adjoint(g, y)``: the adjoint of ``x`` in ``z = x · y`` given ``g = ∂L/∂z``.
+
+    For real tensors this is the product ``g * y``, so a VJP written with it
+    serves both algebras.
 
     >>> import diffalg as dg
     >>> d = dg.Descriptor(nv=1, order=2)
@@ -103,6 +114,18 @@ def as_series(g, like):
 def const_adjoint(g):
     """The adjoint of a real added to a series: the adjoint of the constant coefficient."""
     return coefficients(g)[..., 0]
+
+
+def copied_adjoint(g, a):
+    """The adjoint of an operand the output copies or adds (``a + b``, ``where``, ``relu``).
+
+    A series operand gets ``g`` itself; a real one, which entered as a constant
+    part, gets the constant coefficient's adjoint.  On real tensors (``g`` real)
+    it is ``g``, so a VJP written with it serves both algebras.
+    """
+    if g.desc is None or (isinstance(a, Tensor) and a.desc is not None):
+        return g  # reals on the real tape, or a series operand
+    return const_adjoint(g)
 
 
 def coeff_dot(g, x):

@@ -15,7 +15,7 @@ from ..kernels.functions import POW, RECIP, div_rows
 from ..kernels.mul import mul as mul_kernel
 from ..tensor import Tensor
 from . import batch
-from .adjoint import coeff_dot, const_adjoint, mul_adjoint
+from .adjoint import coeff_dot, copied_adjoint, mul_adjoint
 from .functions import exp, log, unary_series
 from .registry import (
     Real,
@@ -108,10 +108,6 @@ def _is_series(a):
 # Through series (``da_vjp``): a series operand gets the adjoint series, a real
 # one added to a series gets the constant coefficient's adjoint, and a real
 # scaling a series gets Σ_c g_c x_c; products become transposed products.
-def _add_adj(g, a):
-    return g if _is_series(a) else const_adjoint(g)
-
-
 def _mul_adj(g, a, b):
     """Adjoint of ``a`` in ``a · b`` (either may be real)."""
     if not _is_series(a):
@@ -121,11 +117,11 @@ def _mul_adj(g, a, b):
 
 add = primitive(
     "add", real=np.add, da=_add_da, vjp=(lambda g, *_: g, lambda g, *_: g), saves=(),
-    da_vjp=(lambda g, out, a, b: _add_adj(g, a), lambda g, out, a, b: _add_adj(g, b)),
+    da_vjp=(lambda g, out, a, b: copied_adjoint(g, a), lambda g, out, a, b: copied_adjoint(g, b)),
 )  # fmt: skip
 sub = primitive(
     "sub", real=np.subtract, da=_sub_da, vjp=(lambda g, *_: g, _neg_g), saves=(),
-    da_vjp=(lambda g, out, a, b: _add_adj(g, a), lambda g, out, a, b: -_add_adj(g, b)),
+    da_vjp=(lambda g, out, a, b: copied_adjoint(g, a), lambda g, out, a, b: -copied_adjoint(g, b)),
 )  # fmt: skip
 mul = primitive(
     "mul",

@@ -203,6 +203,8 @@ def setitem(t: Tensor, idx, value):
     """``t[idx] = value``; recorded as ``index_put`` when gradients flow."""
     _on_host(t, "assignment into a tensor")
     idx = normalize_index(idx)
+    if isinstance(value, (bool, int, float)):  # a number is stored at the tensor's precision
+        value = Tensor(np.asarray(value, dtype=t._data.dtype))
     value = as_tensor(value)
     if _tracking(t, (value,)):
         inplace(t, index_put, value, idx=idx)

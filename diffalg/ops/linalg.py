@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
+from .adjoint import coefficients, mul_adjoint
 from .arithmetic import _mul_da
+from .reduce import sum as sum_
 from .registry import Real, as_tensor, primitive
 from .shape import reshape, squeeze, sum_to, transpose, unsqueeze
 
@@ -106,8 +108,62 @@ def _vjp_b(g, out, a, b):
     return matmul(transpose(a, -1, -2), g)
 
 
+def _series(t):
+    return t.desc is not None
+
+
+def _merge(t, axis):
+    """Axes ``axis`` and ``axis + 1`` (negative, counted from the end) as one."""
+    s = t.shape
+    return reshape(t, s[: len(s) + axis] + (-1,) + s[len(s) + axis + 2 :])
+
+
+# Through series.  A real operand's adjoint sums over the coefficients too:
+# the coefficient axis joins the other operand's free index (the ``m`` of
+# ``b_km`` for ``a``, the ``n`` of ``a_nk`` for ``b``; the whole index of a
+# vector), which makes it a real matrix product written with the real VJP.
+# A series operand facing a real one gets the real VJP as it stands (series
+# times real matrices); two series give transposed products summed over the
+# free index.
+def _da_vjp_a(g, out, a, b):
+    if not _series(a):
+        gc, bc = coefficients(g), coefficients(b)
+        if b.ndim >= 2:  # (..., m, C) → (..., m·C)
+            gc, bc = _merge(gc, -2), _merge(bc, -2)
+        return _vjp_a(gc, out, a, bc)
+    if not _series(b):
+        return _vjp_a(g, out, a, b)
+    if b.ndim == 1:  # ā_nk = g_n ⋆ b_k
+        return mul_adjoint(unsqueeze(g, -1) if a.ndim >= 2 else g, b)
+    # ā_nk = Σ_m g_nm ⋆ b_km
+    return sum_(mul_adjoint(unsqueeze(g, -2), unsqueeze(b, -3) if a.ndim >= 2 else b), -1)
+
+
+def _da_vjp_b(g, out, a, b):
+    if not _series(b):
+        ac, gc = transpose(coefficients(a), -1, -2), coefficients(g)  # a: (..., [n], C, k)
+        if b.ndim >= 2:
+            gc = transpose(gc, -1, -2)  # (..., [n], C, m)
+        if a.ndim >= 2:  # n and the coefficients as one index
+            ac, gc = _merge(ac, -3), _merge(gc, -3 if b.ndim >= 2 else -2)
+        return _vjp_b(gc, out, ac, b)
+    if not _series(a):
+        return _vjp_b(g, out, a, b)
+    if a.ndim == 1:  # b̄_km = a_k ⋆ g_m, b̄_k = a_k ⋆ g (no sum)
+        return mul_adjoint(unsqueeze(g, -2), unsqueeze(a, -1)) if b.ndim >= 2 else mul_adjoint(g, a)
+    if b.ndim == 1:  # b̄_k = Σ_n g_n ⋆ a_nk
+        return sum_(mul_adjoint(unsqueeze(g, -1), a), -2)
+    # b̄_km = Σ_n g_nm ⋆ a_nk
+    return sum_(mul_adjoint(unsqueeze(g, -2), unsqueeze(a, -1)), -3)
+
+
 matmul = primitive(
-    "matmul", real=_matmul_real, da=_matmul_da, vjp=(_vjp_a, _vjp_b), saves=((1, 0), (0, 1))
+    "matmul",
+    real=_matmul_real,
+    da=_matmul_da,
+    vjp=(_vjp_a, _vjp_b),
+    da_vjp=(_da_vjp_a, _da_vjp_b),
+    saves=((1, 0), (0, 1)),
 )
 
 
