@@ -108,6 +108,7 @@ from .ops import (
     var,
     where,
 )
+from .ops.adjoint import coefficients
 from .ops.creation import (
     arange,
     as_tensor,

@@ -145,9 +145,10 @@ def _root_grads(outputs, grads, who):
             if t.desc is not None:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs; output {i} "
-                    f"is a series ({t.desc.ncoef} coefficients per element): read a coefficient "
-                    "(t.coeff(...)) into a real scalar, or pass gradient= (one adjoint per "
-                    "coefficient, a series tensor of the same shape)"
+                    f"is a series ({t.desc.ncoef} coefficients per element): make a real scalar "
+                    "of its coefficients with dg.coefficients(t) (on the tape; t.coeff(...) is a "
+                    "plain float), or pass gradient= (one adjoint per coefficient, a series "
+                    "tensor of the same shape)"
                 )
             if t.numel() != 1:
                 raise RuntimeError(
