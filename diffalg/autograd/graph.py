@@ -54,7 +54,9 @@ class Node:
         self.freed = True
 
     def check_versions(self):
-        for vc, version, i in self.versions:
+        v = self.versions
+        for j in range(0, len(v), 3):
+            vc, version, i = v[j : j + 3]
             if vc[0] != version:
                 what = "its output" if i == "out" else f"input {i}"
                 raise RuntimeError(
@@ -165,7 +167,7 @@ def record(prim, out: Tensor, args, kw) -> None:
             )
         raise RuntimeError(f"{prim.name} has no derivative; detach its inputs or use no_grad()")
     edges = tuple(edge(a) if isinstance(a, Tensor) and a._rg else None for a in args)
-    versions = []
+    versions = []  # flat (version counter, version, which) triples: one object per node
     keep_out = None
     for i in prim.saves:
         if type(i) is tuple:  # (i, j): read only by the VJP of argument j
@@ -174,12 +176,12 @@ def record(prim, out: Tensor, args, kw) -> None:
                 continue
         if i == "out":
             keep_out = (out._data, out.desc, out._vc)
-            versions.append((out._vc, out._vc[0], "out"))
+            versions += (out._vc, out._vc[0], "out")
         else:
             a = args[i]
             if isinstance(a, Tensor):
-                versions.append((a._vc, a._vc[0], i))
-    node = out.grad_fn = Node(prim, vjp, args, kw, edges, versions, keep_out)
+                versions += (a._vc, a._vc[0], i)
+    node = out.grad_fn = Node(prim, vjp, args, kw, edges, tuple(versions), keep_out)
     if prim.view and out._base is not None:
         node.view_version = out._vc[0]
     out._rg = True
