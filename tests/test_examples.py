@@ -107,6 +107,7 @@ DOCS = EXAMPLES.parent / "docs"
         ("nn.md", 10),
         ("maps.md", 8),
         ("batched.md", 5),
+        ("one_engine.md", 6),
     ],
 )
 def test_docs_page_runs_and_prints_what_it_says(page, least, tmp_path, monkeypatch):
