@@ -66,65 +66,79 @@ def _load_tile(x, n0, lanes, tile):
 
 
 @njit(parallel=True, cache=True, fastmath={"contract"})
-def _mul_lanes(x, y, out, start, I, J):
+def _mul_lanes(k, x, y, out, start, I, J):
     n, m = out.shape
-    for t in prange((n + LANES - 1) // LANES):
-        n0 = t * LANES
-        lanes = min(LANES, n - n0)
+    tiles = (n + LANES - 1) // LANES
+    for c in prange(k):
+        # tiles allocated once per chunk of tiles: for small series an
+        # allocation per tile costs more than its products
         a = np.empty((m, LANES))
         b = np.empty((m, LANES))
-        _load_tile(x, n0, lanes, a)
-        _load_tile(y, n0, lanes, b)
-        for k in range(m):
-            # two sets of running sums, alternate pairs: a vector FMA waits for
-            # the previous one on its accumulator, so one set would stall
-            s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-            t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
-            p, end = start[k], start[k + 1]
-            while p + ONE < end:
-                ai = a[I[p]]  # unsigned indices: no negative-index checks in the loop
-                bj = b[J[p]]
-                s0 += ai[0] * bj[0]
-                s1 += ai[1] * bj[1]
-                s2 += ai[2] * bj[2]
-                s3 += ai[3] * bj[3]
-                s4 += ai[4] * bj[4]
-                s5 += ai[5] * bj[5]
-                s6 += ai[6] * bj[6]
-                s7 += ai[7] * bj[7]
-                ai = a[I[p + ONE]]
-                bj = b[J[p + ONE]]
-                t0 += ai[0] * bj[0]
-                t1 += ai[1] * bj[1]
-                t2 += ai[2] * bj[2]
-                t3 += ai[3] * bj[3]
-                t4 += ai[4] * bj[4]
-                t5 += ai[5] * bj[5]
-                t6 += ai[6] * bj[6]
-                t7 += ai[7] * bj[7]
-                p += TWO
-            if p < end:
-                ai = a[I[p]]
-                bj = b[J[p]]
-                s0 += ai[0] * bj[0]
-                s1 += ai[1] * bj[1]
-                s2 += ai[2] * bj[2]
-                s3 += ai[3] * bj[3]
-                s4 += ai[4] * bj[4]
-                s5 += ai[5] * bj[5]
-                s6 += ai[6] * bj[6]
-                s7 += ai[7] * bj[7]
-            lane_sums = (s0 + t0, s1 + t1, s2 + t2, s3 + t3, s4 + t4, s5 + t5, s6 + t6, s7 + t7)
-            for l in range(lanes):
-                out[n0 + l, k] = lane_sums[l]
+        for t in range(c * tiles // k, (c + 1) * tiles // k):
+            _mul_tile(x, y, out, start, I, J, t * LANES, a, b)
 
 
-mul_lanes = simd(_mul_lanes)
-mul_lanes.__doc__ = """``out[r] = x[r] · y[r]`` truncated, for ``(n, ncoef)`` batches.
+@njit(cache=True, fastmath={"contract"})
+def _mul_tile(x, y, out, start, I, J, n0, a, b):
+    """Products of rows ``n0 .. n0 + LANES`` through the tiles ``a`` and ``b``."""
+    n, m = out.shape
+    lanes = min(LANES, n - n0)
+    _load_tile(x, n0, lanes, a)
+    _load_tile(y, n0, lanes, b)
+    for k in range(m):
+        # two sets of running sums, alternate pairs: a vector FMA waits for
+        # the previous one on its accumulator, so one set would stall
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+        t0 = t1 = t2 = t3 = t4 = t5 = t6 = t7 = 0.0
+        p, end = start[k], start[k + 1]
+        while p + ONE < end:
+            ai = a[I[p]]  # unsigned indices: no negative-index checks in the loop
+            bj = b[J[p]]
+            s0 += ai[0] * bj[0]
+            s1 += ai[1] * bj[1]
+            s2 += ai[2] * bj[2]
+            s3 += ai[3] * bj[3]
+            s4 += ai[4] * bj[4]
+            s5 += ai[5] * bj[5]
+            s6 += ai[6] * bj[6]
+            s7 += ai[7] * bj[7]
+            ai = a[I[p + ONE]]
+            bj = b[J[p + ONE]]
+            t0 += ai[0] * bj[0]
+            t1 += ai[1] * bj[1]
+            t2 += ai[2] * bj[2]
+            t3 += ai[3] * bj[3]
+            t4 += ai[4] * bj[4]
+            t5 += ai[5] * bj[5]
+            t6 += ai[6] * bj[6]
+            t7 += ai[7] * bj[7]
+            p += TWO
+        if p < end:
+            ai = a[I[p]]
+            bj = b[J[p]]
+            s0 += ai[0] * bj[0]
+            s1 += ai[1] * bj[1]
+            s2 += ai[2] * bj[2]
+            s3 += ai[3] * bj[3]
+            s4 += ai[4] * bj[4]
+            s5 += ai[5] * bj[5]
+            s6 += ai[6] * bj[6]
+            s7 += ai[7] * bj[7]
+        lane_sums = (s0 + t0, s1 + t1, s2 + t2, s3 + t3, s4 + t4, s5 + t5, s6 + t6, s7 + t7)
+        for l in range(lanes):
+            out[n0 + l, k] = lane_sums[l]
 
-``x`` and ``y`` have ``n`` rows or one (broadcast); ``start, I, J`` are the
-descriptor's gather tables.
-"""
+
+_mul_lanes_simd = simd(_mul_lanes)
+
+
+def mul_lanes(x, y, out, start, I, J):
+    """``out[r] = x[r] · y[r]`` truncated, for ``(n, ncoef)`` batches.
+
+    ``x`` and ``y`` have ``n`` rows or one (broadcast); ``start, I, J`` are the
+    descriptor's gather tables.
+    """
+    _mul_lanes_simd(chunks((out.shape[0] + LANES - 1) // LANES), x, y, out, start, I, J)
 
 
 def chunks(n: int) -> int:
