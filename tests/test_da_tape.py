@@ -129,6 +129,14 @@ CASES = {
     "view": (lambda a: a.view(3, 1) * a, [(B3, D)]),
     "eval": (lambda a: a.eval(np.array([[0.1, -0.2], [0.3, 0.05]])), [(B3, D)]),
     "compose": (lambda f, a, b: f.compose(a, b), [(B3, D), (S1 - S1[0], D), (S2 - S2[0], D)]),
+    "compose_into": (
+        lambda f, a, b: f.compose(a, b),
+        [(B3, D), (_series(DP, RNG, c0=(0, 0)), DP), (_series(DP, RNG, c0=(0, 0)), DP)],
+    ),
+    "compose_into second descriptor only": (
+        lambda a, b: dg.Tensor(B3, D).compose(a, b * a),
+        [(_series(DP, RNG, c0=(0, 0)), DP), (_series(DP, RNG, c0=(0, 0)), DP)],
+    ),
     "sum_to_size": (lambda a: dg.ops.sum_to(a.reshape(1, 3).expand(2, 3), (1, 3)), [(B3, D)]),
     "im2row": (
         lambda a: PRIMITIVES["im2row"](
@@ -299,9 +307,21 @@ def test_map_composition_and_inverse_carry_gradients():
     assert float(k.grad) == pytest.approx((up - dn) / (2 * h), rel=1e-8)
 
 
-def test_composition_into_another_descriptor_with_gradients_is_refused():
+def test_composition_into_another_descriptor_on_the_tape_closed_form():
+    """``f = k·x³`` (order 3, one variable) composed with ``y + y²`` of a two-variable
+    descriptor: the ``y³`` coefficient is ``k``, the ``y⁴`` one ``3k``."""
     k = dg.tensor(0.3, dtype=dg.float64, requires_grad=True)
     (x,) = dg.Descriptor(nv=1, order=3).vars()
-    (y,) = dg.Descriptor(nv=1, order=2).vars()
-    with pytest.raises(NotImplementedError, match="another descriptor"):
-        (k * x * x).compose(y)
+    d2 = dg.Descriptor(nv=2, order=4)
+    y, _ = d2.vars()
+    h = (k * x * x * x).compose(y + y * y)
+    c = dg.coefficients(h)
+    loss = c[d2.index((3, 0))] + 2 * c[d2.index((4, 0))]  # k + 6k
+    loss.backward()
+    assert loss.item() == pytest.approx(7 * 0.3, rel=1e-14)
+    assert k.grad.item() == pytest.approx(7.0, rel=1e-14)
+    # second order through it: the same coefficients of k²·x³ ∘ (y + y²) are 7k²
+    c = dg.coefficients((k * k * x * x * x).compose(y + y * y))
+    (g,) = dg.autograd.grad(c[d2.index((3, 0))] + 2 * c[d2.index((4, 0))], k, create_graph=True)
+    (gg,) = dg.autograd.grad(g, k)
+    assert (g.item(), gg.item()) == pytest.approx((14 * 0.3, 14.0), rel=1e-14)

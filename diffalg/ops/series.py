@@ -176,11 +176,8 @@ def compose(f, *gs):
     if any(g.desc is not dg for g in gs):
         raise ValueError("compose: the substituted series must share one descriptor")
     if Tape.enabled and (f._rg or any(g._rg for g in gs)):
-        if dg is not d:
-            raise NotImplementedError(
-                "compose: gradients through a composition into another descriptor are not "
-                "available yet; substitute series of f's own descriptor"
-            )
+        if dg is not d:  # operands of one primitive share a descriptor: f goes as reals
+            return compose_into_p(coefficients(f), *gs, fdesc=d)
         return compose_p(f, *gs)
     return Tensor(_compose_data(d, f._data, [g._data for g in gs], dg), dg)
 
@@ -200,18 +197,31 @@ def _compose_data(d, f, gs, dg):
     return out.reshape(f.shape[:-1] + (dg.ncoef,))
 
 
-def _compose_vjp(g, out, f, *gs):
-    """Adjoints of ``f(G)``: ``f`` enters linearly, ``f̄_i = <ḡ, G^{m_i}>`` over the
-    monomials of ``G``; ``Ḡ_v`` is the transposed product of ``ḡ`` with ``(∂f/∂x_v)(G)``.
+def _compose_adjoints(g, f, fd, gs, need_f):
+    """Adjoints of ``f(G)`` (``f`` a series of ``fd``): ``f`` enters linearly,
+    ``f̄_i = <ḡ, G^{m_i}>`` over the monomials of ``G`` (as reals); ``Ḡ_v`` is the
+    transposed product of ``ḡ`` with ``(∂f/∂x_v)(G)``.
     """
-    d = f.desc
     fbar = None
-    if f._rg:  # the monomials of G as m series (memory m × ncoef: moderate orders)
-        mono = compose(Tensor(np.eye(d.ncoef), d), *gs)
-        fbar = as_series(coefficients(g) @ coefficients(mono).T, f)
+    if need_f:  # the monomials of G as m series (memory m × ncoef: moderate orders)
+        mono = compose(Tensor(np.eye(fd.ncoef), fd), *gs)
+        fbar = coefficients(g) @ coefficients(mono).T
     gbars = [
         mul_adjoint(g, compose(deriv(f, v), *gs)) if gv._rg else None for v, gv in enumerate(gs)
     ]
+    return fbar, gbars
+
+
+def _compose_vjp(g, out, f, *gs):
+    fbar, gbars = _compose_adjoints(g, f, f.desc, gs, f._rg)
+    return (None if fbar is None else as_series(fbar, f), *gbars)
+
+
+def _compose_into_vjp(g, out, fc, *gs, fdesc):
+    # f's coefficients as a series of its own descriptor, on the tape (as_series
+    # takes the descriptor from a series of it)
+    f = as_series(fc, Tensor(np.zeros(fc.shape), fdesc)) if any(gv._rg for gv in gs) else fc
+    fbar, gbars = _compose_adjoints(g, f, fdesc, gs, fc._rg)
     return (fbar, *gbars)
 
 
@@ -219,6 +229,13 @@ compose_p = primitive(
     "compose",
     da=lambda d, f, *gs: _compose_data(d, f, gs, d),
     da_vjp=_compose_vjp,
+)
+# Composition into another descriptor: ``f`` arrives as its coefficients (a real
+# tensor), since the operands of one primitive share one descriptor.
+compose_into_p = primitive(
+    "compose_into",
+    da=lambda d, fc, *gs, fdesc: _compose_data(fdesc, fc.value, gs, d),
+    da_vjp=_compose_into_vjp,
 )
 
 
