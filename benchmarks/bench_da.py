@@ -99,7 +99,7 @@ def jit_loops():
     from numba import njit
 
     from diffalg.kernels.functions import SIN, unary_rows
-    from diffalg.kernels.mul import mul
+    from diffalg.kernels.mul import mul, mul_gather
 
     @njit
     def mul_n(n, a, b, out, ord_off, pair_off, tab):
@@ -107,18 +107,29 @@ def jit_loops():
             mul(a, b, out, ord_off, pair_off, tab)
 
     @njit
+    def gather_n(n, a, b, out, start, I, J):
+        for _ in range(n):
+            mul_gather(a, b, out, start, I, J)
+
+    @njit
     def sin_n(n, A, C, C2, degrees, ord_off, pair_off, tab):
         for _ in range(n):
             unary_rows(SIN, 0.0, A, C, C2, degrees, ord_off, pair_off, tab)
 
-    return mul_n, sin_n
+    return mul_n, sin_n, gather_n
 
 
 def ours_variants(dg, d, a: np.ndarray, b: np.ndarray, s: np.ndarray, jit):
     from diffalg.kernels.functions import SIN, unary_rows
-    from diffalg.kernels.mul import mul
+    from diffalg.kernels.mul import mul, mul_gather
+    from diffalg.ops.batch import GATHER_MAX
 
     ord_off, pair_off, tab = d.mul_args
+    # the product kernel the API runs at this size, and its tables
+    kernel, tables, mul_n = (
+        (mul_gather, d.gather_tables, jit[2]) if d.ncoef <= GATHER_MAX
+        else (mul, d.mul_args, jit[0])
+    )  # fmt: skip
     degrees = d.degrees
     out = np.empty(d.ncoef)
     A, C, C2 = s[None].copy(), np.empty((1, d.ncoef)), np.empty((1, d.ncoef))
@@ -126,7 +137,7 @@ def ours_variants(dg, d, a: np.ndarray, b: np.ndarray, s: np.ndarray, jit):
 
     def k_mul(n):
         for _ in range(n):
-            mul(a, b, out, ord_off, pair_off, tab)
+            kernel(a, b, out, *tables)
 
     def k_sin(n):
         for _ in range(n):
@@ -136,8 +147,8 @@ def ours_variants(dg, d, a: np.ndarray, b: np.ndarray, s: np.ndarray, jit):
         for _ in range(n):
             x * y
 
-    def j_mul(n, mul_n=jit[0]):
-        mul_n(n, a, b, out, ord_off, pair_off, tab)
+    def j_mul(n):
+        mul_n(n, a, b, out, *tables)
 
     def j_sin(n, sin_n=jit[1]):
         sin_n(n, A, C, C2, degrees, ord_off, pair_off, tab)
@@ -146,7 +157,7 @@ def ours_variants(dg, d, a: np.ndarray, b: np.ndarray, s: np.ndarray, jit):
         for _ in range(n):
             sin(z)
 
-    mul(a, b, out, ord_off, pair_off, tab)
+    kernel(a, b, out, *tables)
     unary_rows(SIN, 0.0, A, C, C2, degrees, ord_off, pair_off, tab)
     results = {"mul": out.copy(), "sin": C[0].copy()}
     assert np.array_equal((x * y).coeffs, results["mul"])

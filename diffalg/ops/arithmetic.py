@@ -13,6 +13,7 @@ import numpy as np
 
 from ..kernels.functions import POW, RECIP, div_rows
 from ..kernels.mul import mul as mul_kernel
+from ..kernels.mul import mul_gather
 from ..tensor import Tensor
 from . import batch
 from .adjoint import coeff_dot, copied_adjoint, mul_adjoint
@@ -68,7 +69,10 @@ def _mul_da(d, a, b):
         return s * r
     if a.ndim == 1 and b.ndim == 1:  # two scalars: the common, overhead-bound case
         out = np.empty(d.ncoef)
-        mul_kernel(a, b, out, *d.mul_args)
+        if d.ncoef <= batch.GATHER_MAX:
+            mul_gather(a, b, out, *d.gather_tables)
+        else:
+            mul_kernel(a, b, out, *d.mul_args)
         return out
     shape, (ra, rb) = batch.series_rows(d, a, b)
     return batch.mul(d, ra, rb, math.prod(shape)).reshape(shape + (d.ncoef,))
