@@ -108,6 +108,8 @@ GIDX = np.array([[0, 0, 3], [2, 1, 2], [3, 3, 3]])  # gather/scatter_add index, 
 # one entry per primitive: name -> cases
 CASES: dict[str, list[Case]] = {
     "exp": [Case(dg.exp, arr(2, 3))],
+    "expm1": [Case(dg.expm1, arr(5, lo=-2, hi=2))],
+    "log1p": [Case(dg.log1p, arr(2, 3, lo=-0.5, hi=2))],
     "log": [Case(dg.log, arr(2, 3, lo=0.2, hi=3))],
     "sqrt": [Case(dg.sqrt, arr(2, 3, lo=0.2, hi=3))],
     "sin": [Case(dg.sin, arr(5, lo=-3, hi=3))],

@@ -89,6 +89,8 @@ CASES = {
     "pow": (lambda a: a**2.5, [(POS, D)]),
     "pow tensor exponent": (lambda a, p: a**p, [(POS, D), (np.array(1.7), None)]),
     "exp": (dg.exp, [(S1, D)]),
+    "expm1": (dg.expm1, [(S1, D)]),
+    "log1p": (dg.log1p, [(UNIT, D)]),
     "log": (dg.log, [(POS, D)]),
     "sqrt": (dg.sqrt, [(POS, D)]),
     "sin": (dg.sin, [(S1, D)]),

@@ -18,6 +18,8 @@ FUNCTIONS = [
     ("sqrt", dg.sqrt, mp.sqrt, [0.7, 2.0, 10.0]),
     ("exp", dg.exp, mp.exp, [-1.3, 0.0, 0.4, 3.0]),
     ("log", dg.log, mp.log, [0.3, 1.0, 5.0]),
+    ("log1p", dg.log1p, mp.log1p, [-0.5, 1e-9, 2.0]),  # constant part by log1p
+    ("expm1", dg.expm1, mp.expm1, [-1.0, 1e-9, 0.7]),
     ("sin", dg.sin, mp.sin, [-2.0, 0.5, 3.0]),
     ("cos", dg.cos, mp.cos, [-2.0, 0.5, 3.0]),
     ("tan", dg.tan, mp.tan, [-1.0, 0.3, 1.2]),
@@ -26,7 +28,7 @@ FUNCTIONS = [
     ("atan", dg.atan, mp.atan, [-3.0, 0.2, 1.5]),
     ("sinh", dg.sinh, mp.sinh, [-1.5, 0.3, 2.0]),
     ("cosh", dg.cosh, mp.cosh, [-1.5, 0.3, 2.0]),
-    ("tanh", dg.tanh, mp.tanh, [-1.5, 0.3, 2.0]),
+    ("tanh", dg.tanh, mp.tanh, [-15.0, -1.5, 0.3, 2.0, 8.0]),  # tails: through exp(-2|a|)
     ("asinh", dg.asinh, mp.asinh, [-2.0, 0.5, 3.0]),
     ("acosh", dg.acosh, mp.acosh, [1.2, 2.0, 5.0]),
     ("atanh", dg.atanh, mp.atanh, [-0.7, 0.2, 0.6]),

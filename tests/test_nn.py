@@ -887,3 +887,13 @@ def test_network_fed_series_gives_its_taylor_expansion():
     close(np.float64(y.const), f(xt), 1e-14)
     close(y.gradient(), torch.autograd.functional.jacobian(f, xt), 1e-12)
     close(y.hessian(), torch.autograd.functional.hessian(f, xt), 1e-12)
+
+
+def test_softplus_keeps_relative_precision_in_the_left_tail():
+    """``log1p(exp(x))`` to the last digit at x = -40 (``log(1 + tiny)`` would lose it)."""
+    v = [-40.0, -30.0, -5.0, 0.0, 3.0, 19.0]
+    want = [math.log1p(math.exp(t)) for t in v]
+    got = F.softplus(dg.tensor(v, dtype=dg.float64)).numpy()
+    np.testing.assert_allclose(got, want, rtol=2e-16, atol=0)
+    theirs = torch.nn.functional.softplus(torch.tensor(v, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(got, theirs, rtol=1e-15, atol=0)

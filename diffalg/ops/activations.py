@@ -26,7 +26,7 @@ from scipy import special
 from ..tensor import Tensor
 from .adjoint import copied_adjoint, mul_adjoint
 from .arithmetic import div
-from .functions import erf, exp, log, tanh
+from .functions import erf, exp, log, log1p, tanh
 from .reduce import sum as sum_
 from .registry import Real, as_tensor, primitive, series_mismatch
 from .shape import _axis, _lift
@@ -125,27 +125,17 @@ def elu(x, alpha=1.0):
 
 
 def softplus(x, beta=1.0):
-    """``log(1 + exp(beta x)) / beta``, computed without overflow."""
+    """``log(1 + exp(beta x)) / beta`` as ``(max(bx, 0) + log1p(exp(−|bx|))) / beta``.
+
+    The piece is chosen by value (by constant part for series), so nothing
+    overflows, and ``log1p`` of the small ``exp(−|bx|)`` keeps the tails'
+    relative precision (``log(1 + tiny)`` would round ``1 + tiny``); one
+    formula serves reals and series.
+    """
     x = as_tensor(x)
     bx = x * beta
-    if x.desc is not None:
-        return _softplus_series(x, bx) / beta
-    m = _mask(np.maximum(bx._data, 0), x)  # a constant shift: log(e^-m + e^(bx-m)) + m
-    return (log(exp(-m) + exp(bx - m)) + m) / beta
-
-
-def _softplus_series(x, bx):
-    """``log(1 + e^bx) = max-piece + log(1 + e)`` with ``e = exp(-|bx|)``, so ``e0 <= 1``.
-
-    The derivatives of ``e`` keep their relative precision (no ``1 - small``
-    cancellation for large ``bx0``); ``1 + e`` rounds the constant part, which
-    ``log1p`` restores (a real shift: the derivatives are unchanged).
-    """
-    b0 = _points(bx)
-    pos = b0 > 0
-    y = bx * _mask(pos, x) + log(1 + exp(bx * _mask(np.where(pos, -1.0, 1.0), x)))
-    exact = np.maximum(b0, 0) + np.log1p(np.exp(-np.abs(b0)))
-    return y + Tensor(np.asarray(exact - _points(y)))
+    pos = _points(bx) > 0
+    return (bx * _mask(pos, x) + log1p(exp(bx * _mask(np.where(pos, -1.0, 1.0), x)))) / beta
 
 
 def silu(x):

@@ -49,17 +49,18 @@ def _check_domain(name, a, bad, domain):
         )
 
 
-def _elementary(name, op, real, deriv, saves=(0,), bad=None, domain=None, post=None):
+def _elementary(name, op, real, deriv, saves=(0,), bad=None, domain=None, post=None, pre=None):
     """A function with its kernel opcode, numpy forward and derivative ``f' = deriv(out, a)``.
 
     The derivative gives both VJPs: ``g · f'(a)`` on reals, and on series the
-    transposed product of ``g`` with the series ``f'(a)``.
+    transposed product of ``g`` with the series ``f'(a)``.  ``pre(a)`` changes
+    the argument the kernel sees, ``post(d, a, c)`` the result.
     """
 
     def da(d, a):
         _check_domain(name, a, bad, domain)
-        c = unary_series(d, a, op)
-        return c if post is None else post(a, c)
+        c = unary_series(d, a if pre is None else pre(a), op)
+        return c if post is None else post(d, a, c)
 
     return primitive(
         name, real=real, da=da, saves=saves,
@@ -68,10 +69,50 @@ def _elementary(name, op, real, deriv, saves=(0,), bad=None, domain=None, post=N
     )  # fmt: skip
 
 
-def _acos_from_asin(a, c):
+def _acos_from_asin(d, a, c):
     c = -c
     c[..., 0] = np.arccos(a[..., 0])
     return c
+
+
+def _tanh_tails(d, a, c):
+    """Where ``|a0| >= 1``, ``tanh a = s (1 − E) / (1 + E)`` with ``E = exp(−2 s a)``, ``s = ±1``.
+
+    The recurrence builds the derivatives from ``1 − t²``, which cancels as
+    ``t → ±1`` (a relative error of 1e-4 in the coefficients at ``a0 = −15``);
+    ``E`` is small there and its coefficients keep their relative precision, and
+    ``1 − E0`` is taken by ``expm1``.
+    """
+    A, C = a.reshape(-1, d.ncoef), c.reshape(-1, d.ncoef)
+    far = np.abs(A[:, 0]) >= 1.0
+    if not np.any(far):
+        return c
+    s = np.sign(A[far, :1])
+    E = unary_series(d, -2.0 * s * A[far], K.EXP)
+    num = -E
+    num[:, 0] = -np.expm1(-2.0 * np.abs(A[far, 0]))
+    den = E
+    den[:, 0] += 1.0
+    C[far] = s * batch.div(d, num, den, num.shape[0])
+    return c
+
+
+def _plus_one(a):
+    b = a.copy()
+    b[..., 0] += 1.0
+    return b
+
+
+def _exact_constant(f):
+    """``post`` that sets the constant part to ``f(a0)``: ``log1p``/``expm1`` of ``a0``
+    keep the digits that ``log(1 + a0)`` and ``exp(a0) − 1`` lose for small ``a0``
+    (the other coefficients are relative to ``1 + a0`` and ``exp(a0)``: exact)."""
+
+    def post(d, a, c):
+        c[..., 0] = f(a[..., 0])
+        return c
+
+    return post
 
 
 def _outside_unit(a0):
@@ -83,6 +124,13 @@ OUT = ("out",)
 exp = _elementary("exp", K.EXP, np.exp, lambda out, a: out, OUT)
 log = _elementary("log", K.LOG, np.log, lambda out, a: 1 / a, bad=lambda a0: a0 <= 0,
                   domain="(0, inf)")  # fmt: skip
+log1p = _elementary(
+    "log1p", K.LOG, np.log1p, lambda out, a: 1 / (1 + a), bad=lambda a0: a0 <= -1,
+    domain="(-1, inf)", pre=_plus_one, post=_exact_constant(np.log1p),
+)  # fmt: skip
+expm1 = _elementary(
+    "expm1", K.EXP, np.expm1, lambda out, a: out + 1, OUT, post=_exact_constant(np.expm1)
+)
 sqrt = _elementary(
     "sqrt", K.SQRT, np.sqrt, lambda out, a: 0.5 / out, OUT,
     bad=lambda a0: a0 <= 0, domain="(0, inf) (sqrt has no Taylor series at 0)",
@@ -95,7 +143,7 @@ tan = _elementary(
 )  # fmt: skip
 sinh = _elementary("sinh", K.SINH, np.sinh, lambda out, a: cosh(a))
 cosh = _elementary("cosh", K.COSH, np.cosh, lambda out, a: sinh(a))
-tanh = _elementary("tanh", K.TANH, np.tanh, lambda out, a: 1 - out * out, OUT)
+tanh = _elementary("tanh", K.TANH, np.tanh, lambda out, a: 1 - out * out, OUT, post=_tanh_tails)
 asin = _elementary(
     "asin", K.ASIN, np.arcsin, lambda out, a: 1 / sqrt(1 - a * a),
     bad=_outside_unit, domain="(-1, 1)",
