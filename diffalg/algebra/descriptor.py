@@ -141,21 +141,26 @@ class Descriptor:
     #: this lower layer never imports it.
     _wrap = None
 
-    def _series(self, data):
-        data = np.asarray(data, dtype=np.float64)
+    @staticmethod
+    def _finite(data):
         if not np.all(np.isfinite(data)):
             raise ValueError("series coefficients must be finite (got nan or inf)")
+
+    def _series(self, data):
+        data = np.asarray(data, dtype=np.float64)
+        self._finite(data)
         return Descriptor._wrap(data, self)
 
     def var(self, name_or_index, value=0.0):
         """The independent variable (or parameter) ``value + d<name>``."""
         i = self.var_index(name_or_index)
         value = np.asarray(value, dtype=np.float64)
+        self._finite(value)  # the only entries that are not 0 or 1: no full scan
         data = np.zeros(value.shape + (self.ncoef,))
         data[..., 0] = value
         if self.order >= 1:  # at order 0 a variable is just its value
             data[..., 1 + i] = 1.0
-        return self._series(data)
+        return Descriptor._wrap(data, self)
 
     def vars(self, point=None):
         """The variables around ``point`` (default 0): ``[point[0] + dx1, ...]``.
