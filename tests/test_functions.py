@@ -68,6 +68,19 @@ def test_univariate_vs_mpmath(name, f, g, x0):
     truth.assert_close(got, want, rtol=1e-13, scale=truth.envelope(want))
 
 
+@pytest.mark.parametrize("name", [n for n, *_ in FUNCTIONS if not n.startswith("atan2")])
+def test_batch_vs_mpmath(name):
+    """A batch (SIMD Horner on Taylor coefficients about each point) against mpmath."""
+    f, g, pts = next((f, g, pts) for n, f, g, pts in FUNCTIONS if n == name)
+    d = dg.Descriptor(nv=1, order=ORDER)
+    reps = -(-16 // len(pts))  # at least 16 series: the batched kernels
+    (x,) = d.vars([np.array(pts * reps)])
+    got = f(x).coeffs
+    for i, x0 in enumerate(pts * reps):
+        want = [float(c) for c in mp_taylor(name, g, x0, ORDER)]
+        truth.assert_close(got[i], want, rtol=1e-13, scale=truth.envelope(want))
+
+
 @pytest.mark.parametrize("name,f,g,x0", CASES, ids=[f"{c[0]}@{c[3]}" for c in CASES])
 def test_real_forward_matches_scalar(name, f, g, x0):
     """The same function on a real tensor is the plain value."""

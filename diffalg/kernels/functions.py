@@ -85,13 +85,16 @@ def _sincos(ap, s, c, sign, w, ord_off, pair_off, tab):
 
 
 @njit(cache=True)
-def _tan(ap, t, u, sign, w, ord_off, pair_off, tab):
+def _tan(ap, t, u, sign, u0, w, ord_off, pair_off, tab):
     """``t = tan a`` (``sign=+1``) or ``tanh a`` (``sign=-1``), ``u = 1 ± t²`` alongside.
 
-    ``θt = a'u`` ⇒ ``t_k = [a'·u]_k / k``; then ``u_k = ±[t·t]_k``.
+    ``θt = a'u`` ⇒ ``t_k = [a'·u]_k / k``; then ``u_k = ±[t·t]_k``.  The caller
+    gives ``u0``: for tanh ``1 − t0²`` cancels as ``t0 → ±1`` and would take the
+    relative precision of every derivative with it, ``1 / cosh² a0`` does not
+    (the blocks ``u_k``, ``k >= 1``, have no cancellation).
     """
     u[:] = 0.0
-    u[0] = 1.0 + sign * t[0] * t[0]
+    u[0] = u0
     for k in range(1, ord_off.size - 1):
         _part(ap, 1, k, u, 0, k - 1, k, w, ord_off, pair_off, tab)
         _set(t, k, 1.0, w, k, ord_off)
@@ -204,10 +207,11 @@ def unary_rows(op, alpha, A, C, C2, degrees, ord_off, pair_off, tab):
             _sincos(ap, s, co, 1.0, w, ord_off, pair_off, tab)
         elif op == TAN:
             c[0] = math.tan(a0)
-            _tan(ap, c, c2, 1.0, w, ord_off, pair_off, tab)
+            _tan(ap, c, c2, 1.0, 1.0 + c[0] * c[0], w, ord_off, pair_off, tab)
         elif op == TANH:
             c[0] = math.tanh(a0)
-            _tan(ap, c, c2, -1.0, w, ord_off, pair_off, tab)
+            ch = math.cosh(a0)
+            _tan(ap, c, c2, -1.0, 1.0 / (ch * ch), w, ord_off, pair_off, tab)
         elif op == SQRT:
             c[0] = math.sqrt(a0)
             _sqrt(a, c, w, ord_off, pair_off, tab)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..algebra import Descriptor
 from ..kernels import batched as B
 from ..kernels import functions as F
 from ..kernels.mul import mul_gather_rows, mul_rows
@@ -59,27 +60,88 @@ def mul(desc, x, y, n) -> np.ndarray:
 
 
 def div(desc, x, y, n) -> np.ndarray:
-    """``(n, ncoef)`` quotients; every divisor's constant part must be nonzero."""
-    out = np.empty((n, desc.ncoef))
-    if n >= BATCH_MIN:
-        x, y = (np.broadcast_to(r, out.shape) for r in (x, y))
-        B.div_batch(B.chunks(n), x, y, out, *desc.mul_args)
-    else:
+    """``(n, ncoef)`` quotients; every divisor's constant part must be nonzero.
+
+    A batch multiplies by the reciprocals (Horner in lanes, then a lane product).
+    """
+    if n < BATCH_MIN:
+        out = np.empty((n, desc.ncoef))
         F.div_rows(x, y, out, *desc.mul_args)
-    return out
+        return out
+    recip = np.empty(y.shape)
+    unary(desc, F.RECIP, 0.0, y, recip, None)
+    return mul(desc, x, recip, n)
 
 
 def unary(desc, op, alpha, A, C, C2) -> None:
-    """Function ``op`` of every row of ``A`` into ``C`` (companion series into ``C2``)."""
+    """Function ``op`` of every row of ``A`` into ``C`` (``C2``: scratch, or ``None``).
+
+    A batch runs Horner's rule in SIMD lanes on the function's Taylor
+    coefficients about each constant part (:func:`taylor_coefficients`); a few
+    rows run the order recurrences one series at a time.
+    """
     if A.shape[0] >= BATCH_MIN:
-        B.unary_batch(B.chunks(A.shape[0]), op, alpha, A, C, C2, desc.degrees, *desc.mul_args)
+        taylor(desc, taylor_coefficients(desc.order, op, alpha, A[:, 0]), A, C)
     else:
-        F.unary_rows(op, alpha, A, C, C2, desc.degrees, *desc.mul_args)
+        F.unary_rows(op, alpha, A, C, np.empty(C.shape) if C2 is None else C2,
+                     desc.degrees, *desc.mul_args)  # fmt: skip
 
 
 def taylor(desc, coeffs, A, C) -> None:
     """``C[n] = Σ_k coeffs[n, k] (A[n] − A[n, 0])^k`` for every row."""
     if A.shape[0] >= BATCH_MIN:
-        B.taylor_batch(B.chunks(A.shape[0]), coeffs, A, C, *desc.mul_args)
+        B.taylor_lanes(coeffs, np.ascontiguousarray(A), C, *desc.gather_tables, desc.ord_off)
     else:
         F.taylor_rows(coeffs, A, C, *desc.mul_args)
+
+
+def taylor_coefficients(order, op, alpha, a0) -> np.ndarray:
+    """``f^(k)(a0) / k!`` for ``k <= order`` and each ``a0``: shape ``(n, order + 1)``.
+
+    Closed forms (numpy, all rows at once) for exp, log, sin, cos, sinh, cosh,
+    powers, square root and the reciprocal; the other functions run their
+    recurrence on the one-variable series ``a0 + t``.
+    """
+    a0 = np.asarray(a0, dtype=np.float64)
+    k = np.arange(order + 1)
+    inv_fact = 1.0 / np.cumprod(np.maximum(k, 1), dtype=np.float64)
+    if op == F.EXP:
+        return np.exp(a0)[:, None] * inv_fact
+    if op in (F.SIN, F.COS, F.SINH, F.COSH):
+        trig = op in (F.SIN, F.COS)
+        s, c = (np.sin(a0), np.cos(a0)) if trig else (np.sinh(a0), np.cosh(a0))
+        cycle = [s, c, -s, -c] if trig else [s, c]  # the derivatives of sin (sinh) in turn
+        if op in (F.COS, F.COSH):
+            cycle = cycle[1:] + cycle[:1]
+        return np.stack(cycle, axis=1)[:, k % len(cycle)] * inv_fact
+    if op == F.LOG:
+        out = np.empty((a0.size, order + 1))
+        out[:, 0] = np.log(a0)
+        out[:, 1:] = -((-1.0 / a0)[:, None] ** k[1:]) / k[1:]  # (−1)^(k+1) / (k a0^k)
+        return out
+    if op in (F.POW, F.SQRT, F.RECIP):
+        alpha = {F.SQRT: 0.5, F.RECIP: -1.0}.get(op, alpha)
+        out = np.empty((a0.size, order + 1))
+        out[:, 0] = np.sqrt(a0) if op == F.SQRT else 1.0 / a0 if op == F.RECIP else a0**alpha
+        for j in range(1, order + 1):  # binomial series: c_j = c_{j-1} (α − j + 1) / (j a0)
+            out[:, j] = out[:, j - 1] * (alpha - j + 1) / (j * a0)
+        return out
+    if op in (F.TAN, F.TANH):  # t_j = u_{j-1} / j,  u_j = ±Σ_i t_i t_{j-i}  (u = 1 ± t²)
+        sign = 1.0 if op == F.TAN else -1.0
+        t, u = np.zeros((a0.size, order + 1)), np.zeros((a0.size, order + 1))
+        t[:, 0] = np.tan(a0) if op == F.TAN else np.tanh(a0)
+        # 1 − tanh² cancels in the tails; 1 / cosh² keeps the derivatives' digits
+        with np.errstate(over="ignore"):  # cosh → inf beyond |a0| ≈ 710: derivatives 0
+            u[:, 0] = 1.0 + t[:, 0] ** 2 if op == F.TAN else 1.0 / np.cosh(a0) ** 2
+        for j in range(1, order + 1):
+            t[:, j] = u[:, j - 1] / j
+            u[:, j] = sign * np.einsum("ni,ni->n", t[:, : j + 1], t[:, j::-1])
+        return t
+    d1 = Descriptor(nv=1, order=order)
+    T = np.zeros((a0.size, order + 1))
+    T[:, 0] = a0
+    if order >= 1:
+        T[:, 1] = 1.0
+    out, scratch = np.empty(T.shape), np.empty(T.shape)
+    B.unary_batch(B.chunks(a0.size), op, alpha, T, out, scratch, d1.degrees, *d1.mul_args)
+    return out

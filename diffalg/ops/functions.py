@@ -75,28 +75,6 @@ def _acos_from_asin(d, a, c):
     return c
 
 
-def _tanh_tails(d, a, c):
-    """Where ``|a0| >= 1``, ``tanh a = s (1 − E) / (1 + E)`` with ``E = exp(−2 s a)``, ``s = ±1``.
-
-    The recurrence builds the derivatives from ``1 − t²``, which cancels as
-    ``t → ±1`` (a relative error of 1e-4 in the coefficients at ``a0 = −15``);
-    ``E`` is small there and its coefficients keep their relative precision, and
-    ``1 − E0`` is taken by ``expm1``.
-    """
-    A, C = a.reshape(-1, d.ncoef), c.reshape(-1, d.ncoef)
-    far = np.abs(A[:, 0]) >= 1.0
-    if not np.any(far):
-        return c
-    s = np.sign(A[far, :1])
-    E = unary_series(d, -2.0 * s * A[far], K.EXP)
-    num = -E
-    num[:, 0] = -np.expm1(-2.0 * np.abs(A[far, 0]))
-    den = E
-    den[:, 0] += 1.0
-    C[far] = s * batch.div(d, num, den, num.shape[0])
-    return c
-
-
 def _plus_one(a):
     b = a.copy()
     b[..., 0] += 1.0
@@ -143,7 +121,7 @@ tan = _elementary(
 )  # fmt: skip
 sinh = _elementary("sinh", K.SINH, np.sinh, lambda out, a: cosh(a))
 cosh = _elementary("cosh", K.COSH, np.cosh, lambda out, a: sinh(a))
-tanh = _elementary("tanh", K.TANH, np.tanh, lambda out, a: 1 - out * out, OUT, post=_tanh_tails)
+tanh = _elementary("tanh", K.TANH, np.tanh, lambda out, a: 1 - out * out, OUT)
 asin = _elementary(
     "asin", K.ASIN, np.arcsin, lambda out, a: 1 / sqrt(1 - a * a),
     bad=_outside_unit, domain="(-1, 1)",
