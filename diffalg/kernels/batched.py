@@ -79,14 +79,13 @@ def _mul_lanes(k, x, y, out, start, I, J):
         # allocation per tile costs more than its products
         a = np.empty((m, LANES))
         b = np.empty((m, LANES))
-        o = np.empty((m, LANES))
         for t in range(c * tiles // k, (c + 1) * tiles // k):
             n0 = t * LANES
             lanes = min(LANES, n - n0)
             _load_tile(x, n0, lanes, a)
             _load_tile(y, n0, lanes, b)
-            _tile_product(a, b, o, start, I, J, m)
-            _store_tile(o, out, n0, lanes)
+            # straight into the rows: a third tile would not fit in level 2 at (6, 10)
+            _tile_product(a, b, a[:0], start, I, J, m, out, n0, lanes)
 
 
 @njit(cache=True)
@@ -98,8 +97,11 @@ def _store_tile(tile, out, n0, lanes):
 
 
 @njit(cache=True, fastmath={"contract"})
-def _tile_product(a, b, o, start, I, J, mk):
-    """``o[k] = [a·b]_k`` for the first ``mk`` coefficients, eight series per tile row."""
+def _tile_product(a, b, o, start, I, J, mk, out, n0, lanes):
+    """``[a·b]_k`` for the first ``mk`` coefficients, eight series per tile row.
+
+    Into the tile ``o``, or, when ``o`` is empty, into rows ``n0 .. n0+lanes`` of ``out``.
+    """
     for k in range(mk):
         # two sets of running sums, alternate pairs: a vector FMA waits for
         # the previous one on its accumulator, so one set would stall
@@ -139,9 +141,14 @@ def _tile_product(a, b, o, start, I, J, mk):
             s5 += ai[5] * bj[5]
             s6 += ai[6] * bj[6]
             s7 += ai[7] * bj[7]
-        ok = o[k]  # eight contiguous stores: one vector store
-        ok[0], ok[1], ok[2], ok[3] = s0 + t0, s1 + t1, s2 + t2, s3 + t3
-        ok[4], ok[5], ok[6], ok[7] = s4 + t4, s5 + t5, s6 + t6, s7 + t7
+        if o.shape[0]:
+            ok = o[k]  # eight contiguous stores: one vector store
+            ok[0], ok[1], ok[2], ok[3] = s0 + t0, s1 + t1, s2 + t2, s3 + t3
+            ok[4], ok[5], ok[6], ok[7] = s4 + t4, s5 + t5, s6 + t6, s7 + t7
+        else:
+            sums = (s0 + t0, s1 + t1, s2 + t2, s3 + t3, s4 + t4, s5 + t5, s6 + t6, s7 + t7)
+            for l in range(lanes):
+                out[n0 + l, k] = sums[l]
 
 
 _mul_lanes_simd = simd(_mul_lanes)
@@ -168,7 +175,7 @@ def _taylor_lanes(k, F, A, C, start, I, J, ord_off):
                 # r·ā gains a degree per step: only degrees <= o - j still matter,
                 # the leading coefficients of the graded order
                 mk = ord_off[o - j + 1]
-                _tile_product(r, a, s, start, I, J, mk)
+                _tile_product(r, a, s, start, I, J, mk, C, n0, lanes)
                 r[:mk] = s[:mk]
                 for l in range(lanes):
                     r[0, l] = F[n0 + l, j]
