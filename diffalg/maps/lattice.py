@@ -17,7 +17,9 @@ import numpy as np
 
 from ..algebra import Descriptor
 from ..ops import acos, series
+from ..ops.adjoint import coefficients
 from ..ops.creation import tensor
+from ..ops.shape import stack
 from ..tensor import Tensor
 from .beam import Beam
 from .elements import Element
@@ -123,21 +125,58 @@ class Lattice:
             out[f"q{n}"] = mu / (2 * math.pi)
         return out
 
-    def tunes_vs_pt(self, order=2):
-        """The tunes as series in ``pt`` about the off-momentum closed orbit (1-d DA tensors)."""
-        if order < 1:
-            raise ValueError("tunes_vs_pt: order must be >= 1")
-        d = self.descriptor(order + 1)
+    def tunes_vs_pt(self, order=None, desc: Descriptor | None = None):
+        """The tunes as series in ``pt`` about the off-momentum closed orbit (0-d DA tensors).
+
+        To ``order`` in ``pt`` (default 2), worked out in the six coordinates to
+        ``order + 1`` (the Jacobian on the orbit loses one order).  Or in ``desc``:
+        a descriptor of the six coordinates that may carry parameters (the knobs
+        the strengths were built with); the tunes are then series in ``pt`` and
+        the knobs, to ``order`` (default and at most ``desc.order - 1``).
+
+        Strengths that are tensors requiring grad keep the tunes on the tape.  The
+        closed-orbit passes use the linear part as a fixed matrix, detached from
+        the tape, and their gradients are still exact: a change ``ε`` of the
+        strengths leaves that matrix off by ``O(ε)``, each pass multiplies the
+        orbit's error by ``O(ε)``, and after two passes or more nothing of it is
+        left at first order.  With knobs each pass gains one order in ``pt`` and
+        the knobs together, so their coefficients are exact as well.
+
+        >>> from diffalg.maps import Beam, Drift, Lattice, Multipole
+        >>> cell = Lattice([Multipole(knl=[0, 0.1, 0.3]), Drift(4.0), Multipole(knl=[0, -0.2, -0.5]),
+        ...                 Drift(4.0), Multipole(knl=[0, 0.1, 0.3])], Beam("proton", energy=450))
+        >>> qx, qy = cell.tunes_vs_pt(2)
+        >>> round(qx.const, 12) == round(cell.tunes()[0], 12)
+        True
+        """
+        if desc is None:
+            order = 2 if order is None else order
+            if order < 1:
+                raise ValueError("tunes_vs_pt: order must be >= 1")
+            d = self.descriptor(order + 1)
+        else:
+            d = desc
+            if d.nv != 6:
+                raise ValueError(
+                    f"tunes_vs_pt: the descriptor needs 6 variables {COORDS}, has {d.nv}"
+                )
+            order = d.order - 1 if order is None else order
+            if not 1 <= order <= d.order - 1:
+                raise ValueError(
+                    f"tunes_vs_pt: order must lie in [1, desc.order - 1 = {d.order - 1}], "
+                    f"got {order}"
+                )
         M = self.map(desc=d)
         pt = d.var(5)
         zero = d.zeros()
+        knobs = [d.var(6 + j) for j in range(d.np)]
         # transverse closed orbit u(pt): u = M_T(u, t=0, pt), each pass exact to one more order
         step = np.linalg.inv(M.linear()[:4, :4] - np.eye(4))  # fixed: one order per pass
         orbit = [zero] * 4
-        for _ in range(order + 1):
-            resid = [series.compose(M[i], *orbit, zero, pt) - orbit[i] for i in range(4)]
+        for _ in range(d.order):
+            resid = [series.compose(M[i], *orbit, zero, pt, *knobs) - orbit[i] for i in range(4)]
             orbit = [orbit[i] - sum(step[i, j] * resid[j] for j in range(4)) for i in range(4)]
-        on_orbit = [*orbit, zero, pt]
+        on_orbit = [*orbit, zero, pt, *knobs]
 
         def jac(i, j):
             return series.compose(M[i].deriv(j), *on_orbit)
@@ -148,15 +187,36 @@ class Lattice:
             q.append((mu / (2 * math.pi)).truncate(order))
         return q
 
-    def chromaticity(self, wrt="delta") -> tuple[float, float]:
+    def chromaticity(self, wrt="delta", tensor=False):
         """First-order chromaticities ``(dqx, dqy)``: ``dQ/dδ`` (default) or ``dQ/dpt``.
 
         ``δ = ΔP/P0``; at the reference ``dδ/dpt = 1/β0``, so ``dQ/dδ = β0 dQ/dpt``.
+        Floats by default; ``tensor=True`` gives a real tensor of shape ``(2,)`` on
+        the tape, so that strengths given as tensors with ``requires_grad=True``
+        get its gradient.
+
+        >>> import diffalg as dg
+        >>> from diffalg.maps import Beam, Drift, Lattice, Multipole
+        >>> k = dg.tensor(0.2, dtype=dg.float64, requires_grad=True)   # thin-lens FODO, 1/f = k
+        >>> cell = Lattice([Multipole(knl=[0, k / 2]), Drift(4.0), Multipole(knl=[0, -k]),
+        ...                 Drift(4.0), Multipole(knl=[0, k / 2])], Beam("proton", energy=1.2))
+        >>> xi = cell.chromaticity(tensor=True)   # ξ = -tan(μ/2)/π, cos μ = 1 - (4k)²/2
+        >>> xi.shape
+        (2,)
+        >>> xi[0].backward()
+        >>> mu = math.acos(1 - (4 * 0.2) ** 2 / 2)
+        >>> dxi_dk = -(4**2) * 0.2 / (2 * math.pi * math.sin(mu) * math.cos(mu / 2) ** 2)
+        >>> abs(float(k.grad) - dxi_dk) < 1e-14
+        True
         """
         if wrt not in ("delta", "pt"):
             raise ValueError(f"chromaticity: wrt must be 'delta' or 'pt', got {wrt!r}")
         scale = self.beam.beta0 if wrt == "delta" else 1.0
-        return tuple(float(q.coeff((0, 0, 0, 0, 0, 1))) * scale for q in self.tunes_vs_pt(1))
+        q = self.tunes_vs_pt(1)
+        i = q[0].desc.index((0, 0, 0, 0, 0, 1))
+        if tensor:
+            return stack([coefficients(t)[i] for t in q]) * scale
+        return tuple(float(t.coeff((0, 0, 0, 0, 0, 1))) * scale for t in q)
 
     def amplitude_detuning(self, jmax=1e-8, **options) -> dict:
         """Detuning coefficients ``dQ/dJ`` (1/m) from tracking through the one-turn map.
