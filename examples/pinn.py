@@ -210,8 +210,7 @@ def plot(problem, net, history, out_dir=IMG):
     ts = np.linspace(0.0, T_END, 400)
     with dg.no_grad():
         u = net(dg.tensor(ts[:, None], dtype=dg.float64)).numpy()[:, 0]
-    _, _, d2u = problem.derivatives(net)
-    u_pts, _, _ = problem.derivatives(net)
+    u_pts, _, d2u = problem.derivatives(net)
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
     ax[0].plot(ts, np.cos(ts), "k-", lw=3, alpha=0.3, label="cos t")
     ax[0].plot(ts, u, "C0-", label="network u(t)")
