@@ -117,7 +117,10 @@ def taylor_coefficients(order, op, alpha, a0) -> np.ndarray:
     if op == F.LOG:
         out = np.empty((a0.size, order + 1))
         out[:, 0] = np.log(a0)
-        out[:, 1:] = -((-1.0 / a0)[:, None] ** k[1:]) / k[1:]  # (−1)^(k+1) / (k a0^k)
+        r, p = -1.0 / a0, np.ones(a0.size)
+        for j in range(1, order + 1):  # (−1)^(j+1) / (j a0^j); powers by products, not **
+            p = p * r
+            out[:, j] = -p / j
         return out
     if op in (F.POW, F.SQRT, F.RECIP):
         alpha = {F.SQRT: 0.5, F.RECIP: -1.0}.get(op, alpha)
