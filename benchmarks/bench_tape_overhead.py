@@ -1,6 +1,6 @@
 """What recording a series computation on the tape costs.
 
-    python benchmarks/bench_tape_overhead.py            # about a minute
+    python benchmarks/bench_tape_overhead.py            # about three minutes
     python benchmarks/bench_tape_overhead.py --quick    # fewer rounds
 
 Each case runs the same series computation three ways:
@@ -24,12 +24,14 @@ The cases:
 * **small ops** — twenty products and sums of two series with 2 variables at
   order 2 (6 coefficients): nothing but per-operation cost.
 
-The three ways of a case are timed in interleaved rounds and the table shows
-medians.  Python's cyclic garbage collector runs during recording (the tape
-keeps thousands of small objects alive, which triggers full collections that
-walk every object of the process); the last column times the recording with
-the objects that existed before it frozen (``gc.freeze()``), which shows the
-collector's share.
+The ways of a case are timed in interleaved rounds and the table shows medians;
+each timing repeats the computation for at least 0.6 s, so that the garbage
+collections a long recording triggers (a full one every two or three ring maps)
+are counted at their average rate rather than by luck.  Python's cyclic garbage
+collector runs during recording: the tape keeps thousands of small objects
+alive, which triggers full collections that walk every object of the process.
+The last column times the recording with the objects that existed before it
+frozen (``gc.freeze()``), which shows the collector's share.
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds")
     args = ap.parse_args()
-    rounds, budget = (3, 0.05) if args.quick else (9, 0.2)
+    rounds, budget = (3, 0.1) if args.quick else (7, 0.6)
     print(environment())
     rows = []
     for name, run in CASES.items():

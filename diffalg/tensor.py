@@ -64,7 +64,10 @@ class Tensor:
         self._rg = False
         self.grad = None
         self.grad_fn = None
-        self._vc = [0]  # version counter, shared by views of one buffer
+        # version counter ``[n]``, shared by views of one buffer; ``None`` stands for a
+        # counter at 0 that nothing shares yet (most tensors are never written in place,
+        # and a list per tensor is one more object for the garbage collector to walk)
+        self._vc = None
         self._base = None  # the tensor this one is a view of, when the tape must know
         self._accum = None  # the leaf's AccumulateGrad node, made on first use
         self._retain = False
@@ -146,7 +149,22 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._vc[0]
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    def _counter(self) -> list:
+        """The version counter, made now so that a view or a saved output can share it."""
+        if self._vc is None:
+            self._vc = [0]
+        return self._vc
+
+    def _bump(self) -> None:
+        """Count one in-place change of the buffer."""
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
 
     @property
     def data(self) -> Tensor:
@@ -162,7 +180,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing the values (and version counter) with no history."""
         t = Tensor(self._data, self.desc)
-        t._vc = self._vc
+        t._vc = self._counter()
         return t
 
     def __deepcopy__(self, memo):

@@ -979,6 +979,28 @@ def test_modified_input_raises_on_backward():
         y.sum().backward()
 
 
+def test_write_through_a_later_view_is_seen_by_earlier_saves():
+    # x is saved before any view of it exists (its counter is made only when the view
+    # is taken); a write through that view must still stale the save, as in PyTorch
+    for m in (dg, torch):
+        a = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = a * 1
+        y = x * a
+        x[1:].mul_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+    x = dg.tensor([1.0, 2.0])
+    x.add_(1)
+    x.add_(1)  # saved at version 2: only later writes count
+    w = dg.tensor([3.0, 4.0], requires_grad=True)
+    y = x * w
+    y.sum().backward(retain_graph=True)
+    assert np.array_equal(w.grad.numpy(), [3.0, 4.0])
+    x.mul_(2)
+    with pytest.raises(RuntimeError, match="version 3; expected version 2"):
+        y.sum().backward()
+
+
 def test_inplace_on_leaf_requiring_grad_raises():
     for m in (dg, torch):
         x = m.tensor([1.0, 2.0], requires_grad=True)

@@ -91,7 +91,7 @@ def _accumulate(holder: Tensor, g: Tensor, create_graph: bool):
         holder.grad = Tensor(holder.grad._data + g._data, g.desc)
     else:
         holder.grad._data += g._data
-        holder.grad._vc[0] += 1
+        holder.grad._bump()
 
 
 def _run(roots, root_grads, retain_graph, create_graph, targets=None, accumulate=True):

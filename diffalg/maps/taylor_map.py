@@ -65,7 +65,7 @@ class TaylorMap(Tensor):
             )
         Tensor.__init__(self, t._data, d)
         # the map stands for t on the tape: gradients reaching it go where t's go
-        self._rg, self.grad_fn, self._vc, self._base = t._rg, t.grad_fn, t._vc, t._base
+        self._rg, self.grad_fn, self._vc, self._base = t._rg, t.grad_fn, t._counter(), t._base
         if t._rg and t.grad_fn is None:
             self._accum = accumulator(t)
 

@@ -44,7 +44,7 @@ class Parameter(Tensor):
         if data.desc is not None:
             raise TypeError("a Parameter holds real values, not series")
         super().__init__(data._data)
-        self._vc = data._vc
+        self._vc = data._counter()
         self.requires_grad = requires_grad
 
     def __repr__(self):
@@ -401,7 +401,7 @@ class Module:
                 new = fn(p.detach())
                 if new._data is not p._data:
                     p._data = new._data
-                    p._vc[0] += 1
+                    p._bump()
                 if p.grad is not None:
                     p.grad = fn(p.grad)
             for name, b in self._buffers.items():

@@ -91,7 +91,7 @@ def _write(t, data):
         raise RuntimeError(
             f"output with shape {list(t.shape)} doesn't match the broadcast shape {list(shape)}"
         ) from None
-    t._vc[0] += 1
+    t._bump()
 
 
 def inplace(t: Tensor, prim, *others, **kw) -> Tensor:
@@ -217,7 +217,7 @@ def setitem(t: Tensor, idx, value):
         common_descriptor([t, value])
         sidx = _series_index(idx, t._data.ndim - 1)
         t._data[sidx] = value._data if value.desc is not None else _lift(t.desc, Real(value._data))
-    t._vc[0] += 1
+    t._bump()
 
 
 def masked_fill(t, mask, value):

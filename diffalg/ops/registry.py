@@ -299,7 +299,7 @@ def apply(prim: Primitive, *args, **kw) -> Tensor:
         out = Tensor(r, desc) if type(r) is not Real else Tensor(r.value)  # a read-out is real
     if prim.view and np.may_share_memory(out._data, args[0]._data):
         src = args[0]
-        out._vc = src._vc
+        out._vc = src._counter()
         out._base = src if src._base is None else src._base
     if grad and Tape.enabled:
         Tape.record(prim, out, args, kw)

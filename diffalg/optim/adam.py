@@ -111,7 +111,7 @@ class Adam(Optimizer):
                 np.multiply(m, -lr / (1 - beta1**t), out=tmp)
                 tmp /= denom
                 d += tmp
-                p._vc[0] += 1
+                p._bump()
         return loss
 
 

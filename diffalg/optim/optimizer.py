@@ -161,7 +161,7 @@ class Optimizer:
                     p.grad = Tensor(np.zeros_like(g._data))
                 else:
                     g._data.fill(0)
-                    g._vc[0] += 1
+                    g._bump()
 
     def step(self, closure=None):
         """Update the parameters once; ``closure`` re-evaluates and returns the loss."""

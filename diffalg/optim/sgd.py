@@ -88,5 +88,5 @@ class SGD(Optimizer):
                         b += g if dampening == 0 else np.multiply(g, 1 - dampening)
                     g = np.multiply(b, momentum) + g if nesterov else b
                 d -= np.multiply(g, lr)
-                p._vc[0] += 1
+                p._bump()
         return loss
