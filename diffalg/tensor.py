@@ -64,9 +64,9 @@ class Tensor:
         self._rg = False
         self.grad = None
         self.grad_fn = None
-        # version counter ``[n]``, shared by views of one buffer; ``None`` stands for a
-        # counter at 0 that nothing shares yet (most tensors are never written in place,
-        # and a list per tensor is one more object for the garbage collector to walk)
+        # version counter (a one-element int array), shared by views of one buffer;
+        # ``None`` stands for a counter at 0 that nothing shares yet: most tensors are
+        # never written in place, and making one costs time
         self._vc = None
         self._base = None  # the tensor this one is a view of, when the tape must know
         self._accum = None  # the leaf's AccumulateGrad node, made on first use
@@ -150,21 +150,21 @@ class Tensor:
     @property
     def _version(self) -> int:
         vc = self._vc
-        return 0 if vc is None else vc[0]
+        return 0 if vc is None else int(vc[0])
 
-    def _counter(self) -> list:
-        """The version counter, made now so that a view or a saved output can share it."""
+    def _counter(self) -> np.ndarray:
+        """The version counter, made now so that a view or a node can share it.
+
+        A one-element array: unlike a list, the garbage collector does not track
+        it, and a tape keeps one for each tensor a VJP reads.
+        """
         if self._vc is None:
-            self._vc = [0]
+            self._vc = np.zeros(1, np.int64)
         return self._vc
 
     def _bump(self) -> None:
         """Count one in-place change of the buffer."""
-        vc = self._vc
-        if vc is None:
-            self._vc = [1]
-        else:
-            vc[0] += 1
+        self._counter()[0] += 1
 
     @property
     def data(self) -> Tensor:

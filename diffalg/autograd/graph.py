@@ -23,35 +23,51 @@ def _camel(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
 
 
+_RAW = object()  # in a node's desc slot: the argument is kept as given (not a tensor)
+
+
 class Node:
     """The record of one primitive call (``grad_fn`` of its output).
 
-    The arguments and the edges (where each argument's gradient goes) share one
-    tuple, ``io``; the saved versions are plain ints and the output's buffer sits in
-    slots.  Long tapes of small series are bound by CPython's garbage collector,
-    which walks every container a node keeps alive: two per node (itself and
-    ``io``), not five, make recording about twice as cheap there.
+    Long tapes of small series are bound by CPython's garbage collector, which
+    walks every container a node keeps alive, so a node keeps none but itself
+    where it can: of a call with one or two tensor arguments it keeps each
+    argument's buffer, descriptor and version counter (arrays, which the collector
+    does not track) in slots, with its edge (where its gradient goes), and makes
+    the tensors again at backward time, pointing at the same history, as it does
+    for its output.  Calls with more arguments, and views (whose arguments the
+    tape writes through), keep their arguments and edges in one tuple, ``more``.
     """
 
     __slots__ = (
-        "prim", "vjp", "io", "nargs", "kw", "versions", "out", "odesc", "ovc", "hooks",
-        "retained", "freed", "view_version",
+        "prim", "vjp", "kw", "nargs", "a0", "a1", "d0", "d1", "c0", "c1", "e0", "e1",
+        "more", "versions", "out", "odesc", "ovc", "hooks", "retained", "freed",
+        "view_version",
     )  # fmt: skip
 
-    def __init__(self, prim, vjp, io, nargs, kw, versions):
-        self.prim, self.vjp, self.io, self.nargs, self.kw = prim, vjp, io, nargs, kw
-        self.versions = versions
+    def __init__(self, prim, vjp, kw, nargs, versions):
+        self.prim, self.vjp, self.kw, self.nargs, self.versions = prim, vjp, kw, nargs, versions
+        self.more = self.a1 = self.d1 = self.c1 = self.e1 = None
         self.out = self.odesc = self.ovc = self.hooks = self.retained = None
         self.freed = False
         self.view_version = None  # for a view: the buffer's version when it was taken
 
     @property
     def args(self) -> tuple:
-        return self.io[: self.nargs]
+        n = self.nargs
+        if self.more is not None:
+            return self.more[:n]
+        a0 = self.a0 if self.d0 is _RAW else _remade(self.a0, self.d0, self.c0, self.e0)
+        if n == 1:
+            return (a0,)
+        return a0, self.a1 if self.d1 is _RAW else _remade(self.a1, self.d1, self.c1, self.e1)
 
     @property
     def edges(self) -> tuple:
-        return self.io[self.nargs :]
+        n = self.nargs
+        if self.more is not None:
+            return self.more[n:]
+        return (self.e0,) if n == 1 else (self.e0, self.e1)
 
     def name(self) -> str:
         return _camel(self.prim.name) + "Backward0"
@@ -65,16 +81,25 @@ class Node:
 
     def release(self):
         """Drop what the VJP needed (after a backward without ``retain_graph``)."""
-        self.io, self.nargs = self.edges, 0
+        if self.more is not None:
+            self.more = (None,) * self.nargs + self.edges
+        self.a0 = self.a1 = self.c0 = self.c1 = None
         self.out = self.odesc = self.ovc = self.versions = None
         self.freed = True
 
+    def _counter(self, i):
+        if i == "out":
+            return self.ovc
+        if self.more is not None:
+            return self.more[i]._vc
+        return self.c0 if i == 0 else self.c1
+
     def check_versions(self):
-        args, v = self.args, self.versions
+        v = self.versions
         for j in range(0, len(v), 2):
             i, version = v[j], v[j + 1]
-            vc = self.ovc if i == "out" else args[i]._vc
-            now = 0 if vc is None else vc[0]
+            vc = self._counter(i)
+            now = 0 if vc is None else int(vc[0])
             if now != version:
                 what = "its output" if i == "out" else f"input {i}"
                 raise RuntimeError(
@@ -93,10 +118,7 @@ class Node:
             )
         self.check_versions()
         args, edges, kw = self.args, self.edges, self.kw
-        out = None
-        if self.out is not None:
-            out = Tensor(self.out, self.odesc)
-            out._vc, out._rg, out.grad_fn = self.ovc, True, self
+        out = None if self.out is None else _remade(self.out, self.odesc, self.ovc, self)
         vjp = self.vjp
         if isinstance(vjp, tuple):
             grads = [
@@ -109,6 +131,19 @@ class Node:
             if e is not None and gi is not None:
                 grads[i] = fit(gi, args[i])
         return grads
+
+
+def _remade(data, desc, vc, e) -> Tensor:
+    """A tensor recorded by a node, made again: same buffer, version counter and history."""
+    t = Tensor(data, desc)
+    t._vc = vc
+    if e is not None:
+        t._rg = True
+        if type(e) is AccumulateGrad:
+            t._accum = e
+        else:
+            t.grad_fn = e
+    return t
 
 
 class AccumulateGrad:
@@ -196,7 +231,25 @@ def record(prim, out: Tensor, args, kw) -> None:
             versions += (i, out._version)
         elif isinstance(args[i], Tensor):
             versions += (i, args[i]._version)
-    node = out.grad_fn = Node(prim, vjp, args + edges, len(args), kw, tuple(versions))
+            args[i]._counter()  # the node keeps the counter, not the tensor
+    n = len(args)
+    node = out.grad_fn = Node(prim, vjp, kw, n, tuple(versions))
+    if n > 2 or prim.view:
+        node.more = args + edges
+    else:
+        a = args[0]
+        node.e0 = edges[0]
+        if isinstance(a, Tensor):
+            node.a0, node.d0, node.c0 = a._data, a.desc, a._vc
+        else:
+            node.a0, node.d0 = a, _RAW
+        if n == 2:
+            a = args[1]
+            node.e1 = edges[1]
+            if isinstance(a, Tensor):
+                node.a1, node.d1, node.c1 = a._data, a.desc, a._vc
+            else:
+                node.a1, node.d1 = a, _RAW
     if keep_out:
         node.out, node.odesc, node.ovc = out._data, out.desc, out._counter()
     if prim.view and out._base is not None:
