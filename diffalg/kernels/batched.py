@@ -170,7 +170,18 @@ def _tile_product(a, b, o, start, I, J, mk, out, n0, lanes):
             ok = o[k]  # eight contiguous stores: one vector store
             ok[0], ok[1], ok[2], ok[3] = s0 + t0, s1 + t1, s2 + t2, s3 + t3
             ok[4], ok[5], ok[6], ok[7] = s4 + t4, s5 + t5, s6 + t6, s7 + t7
-        else:
+        elif lanes == LANES:
+            # eight stores at fixed rows: the lane loop below indexed a tuple at run
+            # time, which cost 6 to 18 % of the whole product (most on small series)
+            out[n0, k] = s0 + t0
+            out[n0 + 1, k] = s1 + t1
+            out[n0 + 2, k] = s2 + t2
+            out[n0 + 3, k] = s3 + t3
+            out[n0 + 4, k] = s4 + t4
+            out[n0 + 5, k] = s5 + t5
+            out[n0 + 6, k] = s6 + t6
+            out[n0 + 7, k] = s7 + t7
+        else:  # the last tile of a batch
             sums = (s0 + t0, s1 + t1, s2 + t2, s3 + t3, s4 + t4, s5 + t5, s6 + t6, s7 + t7)
             for l in range(lanes):
                 out[n0 + l, k] = sums[l]
