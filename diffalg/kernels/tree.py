@@ -22,23 +22,47 @@ def compose_rows(F, G, out, parent, var, dfs, dfs_end, degrees, ord_off, pair_of
     ``F``'s descriptor, possibly in another descriptor whose tables are passed),
     ``out`` is ``(nf, ncoef_g)``.
     """
-    nf, m = F.shape
-    mg = G.shape[1]  # G may live in another descriptor than F
+    _walk(F, G, out, var, dfs, dfs_end, degrees, ord_off, pair_off, tab, False)
+
+
+@njit(cache=True)
+def monomial_adjoints(Gbar, G, Fbar, parent, var, dfs, dfs_end, degrees, ord_off, pair_off, tab):
+    """``Fbar[r, i] = <Gbar[r], G^{m_i}>``: the adjoint of the coefficients in a composition.
+
+    ``f(G) = Σ_i f_i G^{m_i}`` is linear in ``f``; the same walk as
+    :func:`compose_rows` builds each monomial of ``G`` once and dots it with the
+    output adjoints ``Gbar`` (``(nf, ncoef_g)``), so memory stays one series per
+    depth instead of one per monomial.
+    """
+    _walk(Gbar, G, Fbar, var, dfs, dfs_end, degrees, ord_off, pair_off, tab, True)
+
+
+@njit(cache=True)
+def _walk(F, G, out, var, dfs, dfs_end, degrees, ord_off, pair_off, tab, adjoint):
+    """The depth-first walk: accumulate ``F[r, i] · G^{m_i}`` into ``out[r]``, or, for
+    the ``adjoint``, write ``<F[r], G^{m_i}>`` into ``out[r, i]``."""
+    nf = F.shape[0]
+    m = dfs.size  # monomials of the substituted polynomial's descriptor
+    mg = G.shape[1]  # G may live in another descriptor than the polynomial
     o = degrees.max()
     stack = np.empty((o + 1, mg))
     work = np.empty(mg + 1)
     stack[0, :] = 0.0
     stack[0, 0] = 1.0
     for r in range(nf):
-        out[r, :] = F[r, 0]
-        out[r, 1:] = 0.0
+        if adjoint:
+            out[r, 0] = F[r, 0]  # the constant monomial is 1
+        else:
+            out[r, :] = F[r, 0]
+            out[r, 1:] = 0.0
     # cum[p] = number of nodes before DFS position p holding a nonzero coefficient
+    # (every node is needed by the adjoint)
     cum = np.zeros(m + 1, dtype=np.int64)
     for p in range(m):
         i = dfs[p]
-        nz = 0
+        nz = 1 if adjoint else 0
         for r in range(nf):
-            if F[r, i] != 0.0:
+            if not adjoint and F[r, i] != 0.0:
                 nz = 1
         cum[p + 1] = cum[p] + nz
     p = 1  # position 0 is the root (the constant monomial)
@@ -50,8 +74,14 @@ def compose_rows(F, G, out, parent, var, dfs, dfs_end, degrees, ord_off, pair_of
         d = degrees[i]
         mul_into(stack[d - 1], G[var[i]], stack[d], work, ord_off, pair_off, tab)
         for r in range(nf):
-            c = F[r, i]
-            if c != 0.0:
+            if adjoint:
+                acc = 0.0
                 for j in range(mg):
-                    out[r, j] += c * stack[d, j]
+                    acc += F[r, j] * stack[d, j]
+                out[r, i] = acc
+            else:
+                c = F[r, i]
+                if c != 0.0:
+                    for j in range(mg):
+                        out[r, j] += c * stack[d, j]
         p += 1

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..kernels.batched import chunks, compose_batch
 from ..kernels.track import track_points
-from ..kernels.tree import compose_rows
+from ..kernels.tree import compose_rows, monomial_adjoints
 from ..tensor import Tensor
 from .adjoint import as_series, coefficients, mul_adjoint
 from .registry import Real, Tape, as_tensor, primitive
@@ -203,9 +203,18 @@ def _compose_adjoints(g, f, fd, gs, need_f):
     transposed product of ``ḡ`` with ``(∂f/∂x_v)(G)``.
     """
     fbar = None
-    if need_f:  # the monomials of G as m series (memory m × ncoef: moderate orders)
+    if need_f and Tape.enabled:
+        # create_graph: f̄ on the tape, through the monomials of G as m series
+        # (memory m × ncoef, 1 GB at 6 variables, order 10)
         mono = compose(Tensor(np.eye(fd.ncoef), fd), *gs)
         fbar = coefficients(g) @ coefficients(mono).T
+    elif need_f:  # one walk of the monomial tree, one series per depth
+        dg = gs[0].desc
+        Gbar = np.ascontiguousarray(g._data).reshape(-1, dg.ncoef)
+        Fbar = np.empty((Gbar.shape[0], fd.ncoef))
+        G = np.stack([gv._data for gv in gs])
+        monomial_adjoints(Gbar, G, Fbar, *fd.tree, *fd.tree_dfs, fd.degrees, *dg.mul_args)
+        fbar = Tensor(Fbar.reshape(g.shape + (fd.ncoef,)))
     gbars = [
         mul_adjoint(g, compose(deriv(f, v), *gs)) if gv._rg else None for v, gv in enumerate(gs)
     ]
