@@ -57,10 +57,8 @@ class Node:
         n = self.nargs
         if self.more is not None:
             return self.more[:n]
-        a0 = self.a0 if self.d0 is _RAW else _remade(self.a0, self.d0, self.c0, self.e0)
-        if n == 1:
-            return (a0,)
-        return a0, self.a1 if self.d1 is _RAW else _remade(self.a1, self.d1, self.c1, self.e1)
+        a0 = _remade(self.a0, self.d0, self.c0, self.e0)
+        return (a0,) if n == 1 else (a0, _remade(self.a1, self.d1, self.c1, self.e1))
 
     @property
     def edges(self) -> tuple:
@@ -133,8 +131,16 @@ class Node:
         return grads
 
 
-def _remade(data, desc, vc, e) -> Tensor:
-    """A tensor recorded by a node, made again: same buffer, version counter and history."""
+def _kept(a) -> tuple:
+    """What a node keeps of an argument: buffer, descriptor and version counter."""
+    return (a._data, a.desc, a._vc) if isinstance(a, Tensor) else (a, _RAW, None)
+
+
+def _remade(data, desc, vc, e):
+    """An argument kept by :func:`_kept`, made again: a tensor on the same buffer,
+    version counter and history (its edge ``e``), or the value as given."""
+    if desc is _RAW:
+        return data
     t = Tensor(data, desc)
     t._vc = vc
     if e is not None:
@@ -237,19 +243,11 @@ def record(prim, out: Tensor, args, kw) -> None:
     if n > 2 or prim.view:
         node.more = args + edges
     else:
-        a = args[0]
+        node.a0, node.d0, node.c0 = _kept(args[0])
         node.e0 = edges[0]
-        if isinstance(a, Tensor):
-            node.a0, node.d0, node.c0 = a._data, a.desc, a._vc
-        else:
-            node.a0, node.d0 = a, _RAW
         if n == 2:
-            a = args[1]
+            node.a1, node.d1, node.c1 = _kept(args[1])
             node.e1 = edges[1]
-            if isinstance(a, Tensor):
-                node.a1, node.d1, node.c1 = a._data, a.desc, a._vc
-            else:
-                node.a1, node.d1 = a, _RAW
     if keep_out:
         node.out, node.odesc, node.ovc = out._data, out.desc, out._counter()
     if prim.view and out._base is not None:
