@@ -85,7 +85,8 @@ class Node:
         self.out = self.odesc = self.ovc = self.versions = None
         self.freed = True
 
-    def _counter(self, i):
+    def _saved_counter(self, i):
+        """The version counter of argument ``i`` (or ``"out"``) as the node keeps it."""
         if i == "out":
             return self.ovc
         if self.more is not None:
@@ -96,7 +97,7 @@ class Node:
         v = self.versions
         for j in range(0, len(v), 2):
             i, version = v[j], v[j + 1]
-            vc = self._counter(i)
+            vc = self._saved_counter(i)
             now = 0 if vc is None else int(vc[0])
             if now != version:
                 what = "its output" if i == "out" else f"input {i}"

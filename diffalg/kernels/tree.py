@@ -56,15 +56,15 @@ def _walk(F, G, out, var, dfs, dfs_end, degrees, ord_off, pair_off, tab, adjoint
             out[r, :] = F[r, 0]
             out[r, 1:] = 0.0
     # cum[p] = number of nodes before DFS position p holding a nonzero coefficient
-    # (every node is needed by the adjoint)
-    cum = np.zeros(m + 1, dtype=np.int64)
-    for p in range(m):
-        i = dfs[p]
-        nz = 1 if adjoint else 0
-        for r in range(nf):
-            if not adjoint and F[r, i] != 0.0:
-                nz = 1
-        cum[p + 1] = cum[p] + nz
+    # (the adjoint needs every node: no subtree is skipped)
+    cum = np.arange(m + 1)
+    if not adjoint:
+        for p in range(m):
+            nz = 0
+            for r in range(nf):
+                if F[r, dfs[p]] != 0.0:
+                    nz = 1
+            cum[p + 1] = cum[p] + nz
     p = 1  # position 0 is the root (the constant monomial)
     while p < m:
         if cum[dfs_end[p]] == cum[p]:  # nothing below this node is used

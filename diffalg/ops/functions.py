@@ -54,13 +54,13 @@ def _elementary(name, op, real, deriv, saves=(0,), bad=None, domain=None, post=N
 
     The derivative gives both VJPs: ``g · f'(a)`` on reals, and on series the
     transposed product of ``g`` with the series ``f'(a)``.  ``pre(a)`` changes
-    the argument the kernel sees, ``post(d, a, c)`` the result.
+    the argument the kernel sees, ``post(a, c)`` the result.
     """
 
     def da(d, a):
         _check_domain(name, a, bad, domain)
         c = unary_series(d, a if pre is None else pre(a), op)
-        return c if post is None else post(d, a, c)
+        return c if post is None else post(a, c)
 
     return primitive(
         name, real=real, da=da, saves=saves,
@@ -69,7 +69,7 @@ def _elementary(name, op, real, deriv, saves=(0,), bad=None, domain=None, post=N
     )  # fmt: skip
 
 
-def _acos_from_asin(d, a, c):
+def _acos_from_asin(a, c):
     c = -c
     c[..., 0] = np.arccos(a[..., 0])
     return c
@@ -86,7 +86,7 @@ def _exact_constant(f):
     keep the digits that ``log(1 + a0)`` and ``exp(a0) − 1`` lose for small ``a0``
     (the other coefficients are relative to ``1 + a0`` and ``exp(a0)``: exact)."""
 
-    def post(d, a, c):
+    def post(a, c):
         c[..., 0] = f(a[..., 0])
         return c
 
