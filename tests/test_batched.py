@@ -105,6 +105,8 @@ FUNCTIONS = [
     ("erf", dg.erf, None),
     ("pow", lambda a: a**-1.5, POSITIVE),
     ("reciprocal", lambda a: 1.0 / a, POSITIVE),
+    ("power -1", lambda a: a**-1.0, POSITIVE),
+    ("power 1/2", lambda a: a**0.5, POSITIVE),
 ]
 
 
@@ -128,6 +130,31 @@ def test_batched_division_equals_one_at_a_time():
     one = b[0]
     want = _one_by_one(lambda u, v: u / v, a, one[None])
     truth.assert_close((a / one).coeffs, want, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("kw", DESCRIPTORS[1:], ids=IDS[1:])
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "reciprocal", "division"])
+def test_recurrences_in_lanes_equal_one_at_a_time(kw, name):
+    """exp, log, sqrt, 1/a and a/b of a batch run their order recurrences in lanes.
+
+    Every degree block reads only lower blocks, parameters truncate at their own
+    order, and the last tile (43 = 5·8 + 3 rows) has unused lanes.
+    """
+    d = dg.Descriptor(**kw)
+    rng = np.random.default_rng(8)
+    a = dg.Tensor(0.3 * rng.uniform(-1, 1, (8 * 5 + 3, d.ncoef)), d)
+    b = _batch(d, 8 * 5 + 3, rng, POSITIVE)
+    b = dg.Tensor(np.concatenate([b.coeffs[:, :1], 0.3 * b.coeffs[:, 1:]], axis=1), d)
+    f = {"exp": dg.exp, "log": dg.log, "sqrt": dg.sqrt, "reciprocal": lambda v: 1.0 / v}.get(name)
+    if f is None:
+        truth.assert_close(
+            (a / b).coeffs, _one_by_one(lambda u, v: u / v, a, b), rtol=1e-13, atol=1e-15
+        )
+        # one numerator series over a batch of divisors, read for every lane
+        want = _one_by_one(lambda u, v: u / v, a[:1], b)
+        truth.assert_close((a[0] / b).coeffs, want, rtol=1e-13, atol=1e-15)
+    else:
+        truth.assert_close(f(b).coeffs, _one_by_one(f, b), rtol=1e-13, atol=1e-15)
 
 
 def test_mismatched_batch_shapes_are_named():

@@ -70,7 +70,7 @@ def test_univariate_vs_mpmath(name, f, g, x0):
 
 @pytest.mark.parametrize("name", [n for n, *_ in FUNCTIONS if not n.startswith("atan2")])
 def test_batch_vs_mpmath(name):
-    """A batch (SIMD Horner on Taylor coefficients about each point) against mpmath."""
+    """A batch (SIMD lanes: order recurrences, or Horner on Taylor coefficients) against mpmath."""
     f, g, pts = next((f, g, pts) for n, f, g, pts in FUNCTIONS if n == name)
     d = dg.Descriptor(nv=1, order=ORDER)
     reps = -(-16 // len(pts))  # at least 16 series: the batched kernels

@@ -36,7 +36,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .functions import unary_rows
+from .functions import EXP, LOG, RECIP, SQRT, unary_rows
 from .tree import compose_rows
 
 LANES = 8  # one AVX-512 register of float64 (two AVX2 ones)
@@ -104,7 +104,7 @@ def _mul_lanes(k, x, y, out, start, I, J):
             _load_tile(x, n0, lanes, a)
             _load_tile(y, n0, lanes, b)
             # straight into the rows: a third tile would not fit in level 2 at (6, 10)
-            _tile_product(a, b, a[:0], start, I, J, m, out, n0, lanes)
+            _tile_product(a, b, a[:0], start, I, J, 0, m, out, n0, lanes)
 
 
 @njit(cache=True)
@@ -118,8 +118,8 @@ def _store_tile(tile, out, n0, lanes):
 
 
 @njit(cache=True, fastmath={"contract"})
-def _tile_product(a, b, o, start, I, J, mk, out, n0, lanes):
-    """``[a·b]_k`` for the first ``mk`` coefficients, eight series per tile row.
+def _tile_product(a, b, o, start, I, J, k0, mk, out, n0, lanes):
+    """``[a·b]_k`` for coefficients ``k0 <= k < mk``, eight series per tile row.
 
     Into the tile ``o``, or, when ``o`` is empty, into rows ``n0 .. n0+lanes`` of ``out``.
     """
@@ -127,7 +127,7 @@ def _tile_product(a, b, o, start, I, J, mk, out, n0, lanes):
     # it was a multiplication by the runtime row stride, four per two pairs,
     # which held the loop back by about 10 %
     a, b = a.reshape(-1), b.reshape(-1)
-    for k in range(mk):
+    for k in range(k0, mk):
         # two sets of running sums, alternate pairs: a vector FMA waits for
         # the previous one on its accumulator, so one set would stall
         s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
@@ -209,7 +209,7 @@ def _taylor_lanes(k, F, A, C, start, I, J, ord_off):
                 # r·ā gains a degree per step: only degrees <= o - j still matter,
                 # the leading coefficients of the graded order
                 mk = ord_off[o - j + 1]
-                _tile_product(r, a, s, start, I, J, mk, C, n0, lanes)
+                _tile_product(r, a, s, start, I, J, 0, mk, C, n0, lanes)
                 r[:mk] = s[:mk]
                 for l in range(lanes):
                     r[0, l] = F[n0 + l, j]
@@ -217,6 +217,104 @@ def _taylor_lanes(k, F, A, C, start, I, J, ord_off):
 
 
 _taylor_lanes_simd = simd(_taylor_lanes)
+
+
+@njit(cache=True)
+def _scale_rows(t, lo, hi, w):
+    """Rows ``lo .. hi-1`` of a tile times ``w[row]`` (explicit loops: no temporaries)."""
+    for c in range(lo, hi):
+        wc = w[c]
+        for l in range(LANES):
+            t[c, l] *= wc
+
+
+@njit(parallel=True, cache=True, fastmath={"contract"})
+def _recurrence_lanes(k, op, A, X, C, start, I, J, degrees, ord_off):
+    n, m = C.shape
+    o = ord_off.size - 2
+    tiles = (n + LANES - 1) // LANES
+    deg = degrees.astype(np.float64)
+    inv = np.ones(m)  # 1 / degree (1 for the constant)
+    for c in range(1, m):
+        inv[c] = 1.0 / deg[c]
+    rhs = op == LOG or op == SQRT or X.shape[0] > 0  # b in f_k = (b_k − [a·f]_k) / ...
+    for c in prange(k):
+        a, f, b = _tile(m), _tile(m), _tile(m if rhs else 0)
+        r = np.empty(LANES)  # the lanes' 1 / a_0 (per function)
+        for t in range(c * tiles // k, (c + 1) * tiles // k):
+            n0 = t * LANES
+            lanes = min(LANES, n - n0)
+            _load_tile(A, n0, lanes, a)
+            for l in range(lanes, LANES):
+                a[0, l] = 1.0  # unused lanes of the last tile: a harmless constant part
+            a0 = a[0].copy()
+            a[0] = 0.0  # ā: every pair of [ā·f]_k reads rows of f of lower degree
+            f[1:] = 0.0  # ... or row k itself (against ā_0 = 0): finite until written
+            if op == EXP:  # θf = θā·f  ⇒  f_k = [θā·f]_k / k
+                _scale_rows(a, 1, m, deg)
+                for l in range(LANES):
+                    f[0, l] = np.exp(a0[l])
+            elif op == SQRT:  # f·f = a  ⇒  f_k = (a_k − [f·f]_k) / 2f_0, f_k still 0 inside
+                b[:] = a
+                for l in range(LANES):
+                    f[0, l] = np.sqrt(a0[l])
+                    r[l] = 0.5 / f[0, l]
+            else:  # a·f = x (x = 1: reciprocal; log: f = θ log a = θā / a)
+                if op == LOG:
+                    b[:] = a
+                    _scale_rows(b, 1, m, deg)
+                elif rhs:
+                    _load_tile(X, n0, lanes, b)
+                for l in range(LANES):
+                    r[l] = 1.0 / a0[l]
+                    f[0, l] = 0.0 if op == LOG else b[0, l] * r[l] if rhs else r[l]
+            for d in range(1, o + 1):
+                lo, hi = ord_off[d], ord_off[d + 1]
+                # raw sums into block d: its pairs never read another row of block d
+                _tile_product(f if op == SQRT else a, f, f, start, I, J, lo, hi, C, n0, lanes)
+                for c2 in range(lo, hi):
+                    if op == EXP:
+                        for l in range(LANES):
+                            f[c2, l] *= inv[c2]
+                    elif rhs:
+                        for l in range(LANES):
+                            f[c2, l] = (b[c2, l] - f[c2, l]) * r[l]
+                    else:
+                        for l in range(LANES):
+                            f[c2, l] = -f[c2, l] * r[l]
+            if op == LOG:  # log a = log a_0 + θ⁻¹ f
+                _scale_rows(f, 1, m, inv)
+                for l in range(LANES):
+                    f[0, l] = np.log(a0[l])
+            _store_tile(f, C, n0, lanes)
+
+
+_recurrence_lanes_simd = simd(_recurrence_lanes)
+
+#: Functions whose batches run :func:`recurrence_lanes`.
+RECURRENT = (EXP, LOG, SQRT, RECIP)
+
+
+def recurrence_lanes(op, A, X, C, start, I, J, degrees, ord_off):
+    """``C = f(A)`` for ``f`` in :data:`RECURRENT`, or ``C = X / A`` (``op = RECIP``, ``X`` given).
+
+    The order recurrences of :mod:`.functions` in SIMD lanes: with ``θ`` the
+    operator that multiplies degree ``d`` by ``d`` and ``ā = A − A_0``,
+
+    * ``exp``: ``θf = θā·f``, so ``f_k = [θā·f]_k / d``;
+    * ``x / a``: ``a·f = x``, so ``f_k = (x_k − [ā·f]_k) / a_0`` (``x = 1``: reciprocal);
+    * ``log``: ``θ log a = θā / a`` by the division, then ``θ⁻¹``;
+    * ``sqrt``: ``f·f = a``, so ``f_k = (a_k − [f·f]_k) / 2f_0`` (``f_k`` still 0 in the sum).
+
+    Degree block ``d`` of ``f`` needs only blocks below it, so each block is one
+    lane product into the tile (:func:`_tile_product`): the whole function
+    costs one product's pairs, where Horner's rule (:func:`taylor_lanes`) costs
+    nearly two.  ``X`` is empty, ``(1, ncoef)`` or ``(n, ncoef)``; ``A`` has one
+    row or ``n``.
+    """
+    _recurrence_lanes_simd(
+        chunks((C.shape[0] + LANES - 1) // LANES), op, A, X, C, start, I, J, degrees, ord_off
+    )
 
 
 def taylor_lanes(F, A, C, start, I, J, ord_off):

@@ -23,6 +23,9 @@ BATCH_MIN = 16
 #: Coefficients up to which one product runs as a gather (``kernels.mul.mul_gather``):
 #: measured 2-4x faster than the block kernel up to about 300, slower from about 500.
 GATHER_MAX = 300
+#: Powers that are functions with a recurrence in lanes.
+_RECURRENT_POWERS = {-1.0: F.RECIP, 0.5: F.SQRT}
+_NO_ROWS = np.empty((0, 0))  # no numerator: the recurrence's reciprocal
 
 
 def series_rows(desc, *datas) -> tuple[tuple[int, ...], list[np.ndarray]]:
@@ -62,26 +65,32 @@ def mul(desc, x, y, n) -> np.ndarray:
 def div(desc, x, y, n) -> np.ndarray:
     """``(n, ncoef)`` quotients; every divisor's constant part must be nonzero.
 
-    A batch multiplies by the reciprocals (Horner in lanes, then a lane product).
+    A batch runs the division's order recurrence in SIMD lanes (one product's work).
     """
+    out = np.empty((n, desc.ncoef))
     if n < BATCH_MIN:
-        out = np.empty((n, desc.ncoef))
         F.div_rows(x, y, out, *desc.mul_args)
-        return out
-    recip = np.empty(y.shape)
-    unary(desc, F.RECIP, 0.0, y, recip, None)
-    return mul(desc, x, recip, n)
+    else:
+        B.recurrence_lanes(F.RECIP, y, x, out, *desc.gather_tables, desc.degrees, desc.ord_off)
+    return out
 
 
 def unary(desc, op, alpha, A, C, C2) -> None:
     """Function ``op`` of every row of ``A`` into ``C`` (``C2``: scratch, or ``None``).
 
-    A batch runs Horner's rule in SIMD lanes on the function's Taylor
-    coefficients about each constant part (:func:`taylor_coefficients`); a few
-    rows run the order recurrences one series at a time.
+    A batch runs ``exp``, ``log``, ``sqrt`` and the reciprocal (also as powers
+    ``1/2`` and ``-1``) by their order recurrences in SIMD lanes, the other
+    functions by Horner's rule in lanes on their Taylor coefficients about each
+    constant part (:func:`taylor_coefficients`); a few rows run the order
+    recurrences one series at a time.
     """
     if A.shape[0] >= BATCH_MIN:
-        taylor(desc, taylor_coefficients(desc.order, op, alpha, A[:, 0]), A, C)
+        rec = _RECURRENT_POWERS.get(alpha) if op == F.POW else op
+        if rec in B.RECURRENT:
+            B.recurrence_lanes(rec, np.ascontiguousarray(A), _NO_ROWS, C, *desc.gather_tables,
+                               desc.degrees, desc.ord_off)  # fmt: skip
+        else:
+            taylor(desc, taylor_coefficients(desc.order, op, alpha, A[:, 0]), A, C)
     else:
         F.unary_rows(op, alpha, A, C, np.empty(C.shape) if C2 is None else C2,
                      desc.degrees, *desc.mul_args)  # fmt: skip
