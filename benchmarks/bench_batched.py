@@ -3,7 +3,7 @@
     python benchmarks/bench_batched.py           # full run (a few minutes)
     python benchmarks/bench_batched.py --quick   # under a minute, rougher
 
-Products (and sines) of ``N`` dense random series at (6 variables, order 6) and
+Products (and ``sin``, ``exp`` and quotients, :data:`FUNCTIONS`) of ``N`` dense random series at (6 variables, order 6) and
 (6, 10): diffalg multiplies the two ``(N,)`` DA tensors in one call (SIMD lanes
 on all cores); GTPSA and DACE, which work one series at a time, call their C
 product once per pair (through cffi / ctypes, on preallocated series).  The
@@ -81,13 +81,26 @@ def _ours(dg, d, X, Y, S):
         "ours batched, 1 thread": (loop(on(1, lambda: x * y)), per),
         "ours one at a time, 1 thread": (loop(one_by_one), per),
     }
-    sin = {
-        "ours batched": (loop(on(threads, lambda: dg.sin(s))), per),
-        "ours batched, 1 thread": (loop(on(1, lambda: dg.sin(s))), per),
-    }
+    ops = {"mul": mul}
+    for name, (ours, *_) in FUNCTIONS.items():
+        f = lambda ours=ours: ours(dg, x, s)
+        ops[name] = {
+            "ours batched": (loop(on(threads, f)), per),
+            "ours batched, 1 thread": (loop(on(1, f)), per),
+        }
     if _real_gpu(dg):
-        _on_gpu(dg, d, x, y, s, mul, sin, per)
-    return mul, sin, {"mul": (x * y).coeffs[:PEER_PAIRS], "sin": dg.sin(s).coeffs[:PEER_PAIRS]}
+        _on_gpu(dg, d, x, y, s, mul, ops["sin"], per)
+    ref = {"mul": x * y} | {name: ours(dg, x, s) for name, (ours, *_) in FUNCTIONS.items()}
+    return ops, {name: r.coeffs[:PEER_PAIRS] for name, r in ref.items()}
+
+
+#: Functions timed beside the product: ours on the batches ``x`` and ``s``, and
+#: the C functions GTPSA and DACE call on one series (``s``) or a pair (``x, s``).
+FUNCTIONS = {
+    "sin": (lambda dg, x, s: dg.sin(s), "mad_tpsa_sin", "daceSine"),
+    "exp": (lambda dg, x, s: dg.exp(s), "mad_tpsa_exp", "daceExponential"),
+    "div": (lambda dg, x, s: x / s, "mad_tpsa_div", "daceDivide"),
+}
 
 
 def _real_gpu(dg) -> bool:
@@ -124,48 +137,59 @@ def _on_gpu(dg, d, x, y, s, mul, sin, per):
     sin["ours on GPU"] = (loop(synced(lambda: dg.sin(sg))), per)
 
 
-def _peer(make, d, X, Y, S, fn_sin):
-    """A one-at-a-time peer: its C product / sine over ``PEER_PAIRS`` pairs in turn."""
+def _peer(make, lib, d, X, Y, S):
+    """A one-at-a-time peer: its C product and functions over ``PEER_PAIRS`` pairs in turn.
+
+    ``lib()`` gives the peer's column of :data:`FUNCTIONS` (0: GTPSA, 1: DACE), its C
+    function of a name, and a series' raw handle.
+    """
     be = make(d.nv, d.order)
     xs = [be.from_coeffs(_as_dict(d, c)) for c in X[:PEER_PAIRS]]
     ys = [be.from_coeffs(_as_dict(d, c)) for c in Y[:PEER_PAIRS]]
     ss = [be.from_coeffs(_as_dict(d, c)) for c in S[:PEER_PAIRS]]
     outs = [be.const(0.0) for _ in range(PEER_PAIRS)]
     c_mul = be.mul_timer()
-    sin_args = [fn_sin(s, o) for s, o in zip(ss, outs, strict=True)]
+    column, function, handle = lib()
+    calls = {"mul": [lambda a=a, b=b, o=o: c_mul(a, b, o) for a, b, o in zip(xs, ys, outs, strict=True)]}  # fmt: skip
+    for name, (_, *names) in FUNCTIONS.items():
+        fn = function(names[column])
+        args = [(handle(a), handle(b), handle(o)) for a, b, o in zip(xs, ss, outs, strict=True)]
+        if name != "div":  # functions of one series: s -> out
+            args = [h[1:] for h in args]
+        calls[name] = [lambda f=fn, h=h: f(*h) for h in args]
 
-    def mul_all(reps):
-        for _ in range(reps):
-            for a, b, o in zip(xs, ys, outs, strict=True):
-                c_mul(a, b, o)
+    series = (xs, ys, ss, outs)  # the raw handles in ``calls`` point into these
 
-    def sin_all(reps):
-        for _ in range(reps):
-            for f in sin_args:
-                f()
+    def every(fs):
+        def run(reps, series=series):
+            for _ in range(reps):
+                for f in fs:
+                    f()
 
-    mul_all(1)
-    got_mul = np.array([_array(d, be.coeffs(o)) for o in outs])
-    sin_all(1)
-    got_sin = np.array([_array(d, be.coeffs(o)) for o in outs])
-    per = 1.0 / PEER_PAIRS
-    return {"mul": (loop(mul_all), per)}, {"sin": (loop(sin_all), per)}, {"mul": got_mul, "sin": got_sin}  # fmt: skip
+        return run
+
+    ops, got = {}, {}
+    for name, fs in calls.items():
+        every(fs)(1)
+        got[name] = np.array([_array(d, be.coeffs(o)) for o in outs])
+        ops[name] = (loop(every(fs)), 1.0 / PEER_PAIRS)
+    return ops, got
 
 
-def _gtpsa_sin(s, o):
+def _gtpsa():
     import madng_tpsa as mt
 
-    return lambda: mt.lib.mad_tpsa_sin(s._ptr, o._ptr)
+    return 0, lambda name: getattr(mt.lib, name), lambda s: s._ptr
 
 
-def _dace_sin(s, o):
+def _dace():
     from daceypy import core
 
-    return lambda: core.DAlib.daceSine(s._as_parameter_, o._as_parameter_)
+    return 1, lambda name: getattr(core.DAlib, name), lambda s: s._as_parameter_
 
 
 def _check(case, ref, got, name):
-    for op in ("mul", "sin"):
+    for op in ref:
         err = np.max(np.abs(got[op] - ref[op])) / np.max(np.abs(ref[op]))
         if err > 1e-10:
             raise AssertionError(f"{case} {op}: {name} differs from diffalg by {err:.1e}")
@@ -181,14 +205,14 @@ def series_tables(dg, n, budget, rounds):
         X, Y = rng.uniform(-1, 1, (2, n, d.ncoef))
         S = 0.1 * rng.uniform(-1, 1, (n, d.ncoef))
         S[:, 0] = 0.3
-        mul, sin, ref = _ours(dg, d, X, Y, S)
-        for label, make, fs in (("GTPSA C", GtpsaBackend, _gtpsa_sin), ("DACE C", DaceBackend, _dace_sin)):  # fmt: skip
-            m, s, got = _peer(make, d, X, Y, S, fs)
+        ops, ref = _ours(dg, d, X, Y, S)
+        for label, make, lib in (("GTPSA C", GtpsaBackend, _gtpsa), ("DACE C", DaceBackend, _dace)):  # fmt: skip
+            theirs, got = _peer(make, lib, d, X, Y, S)
             _check((nv, order), ref, got, label)
-            mul[f"{label} one at a time"] = m["mul"]
-            sin[f"{label} one at a time"] = s["sin"]
-        variants = {("mul", k): v[0] for k, v in mul.items()} | {("sin", k): v[0] for k, v in sin.items()}  # fmt: skip
-        scale = {("mul", k): v[1] for k, v in mul.items()} | {("sin", k): v[1] for k, v in sin.items()}  # fmt: skip
+            for op, v in theirs.items():
+                ops[op][f"{label} one at a time"] = v
+        variants = {(op, k): v[0] for op, vs in ops.items() for k, v in vs.items()}
+        scale = {(op, k): v[1] for op, vs in ops.items() for k, v in vs.items()}
         med = run_rounds(variants, budget, rounds)
         for (op, k), t in med.items():
             rows.append((op, nv, order, d.ncoef, k, t * scale[op, k]))
@@ -248,7 +272,7 @@ def main() -> None:
         name = cuda.get_current_device().name
         print(f"GPU: {name.decode() if isinstance(name, bytes) else name}\n", flush=True)
     rows = series_tables(dg, n, budget, rounds)
-    for op in ("mul", "sin"):
+    for op in ("mul", *FUNCTIONS):
         print(f"## {op}: µs per series (median over rounds)\n")
         table = []
         for nv, order in SHAPES:

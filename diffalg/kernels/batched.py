@@ -17,14 +17,17 @@ into one vector register; numba leaves that pass off by default, so kernels
 that rely on it are compiled through :func:`simd`, which switches it on while
 numba compiles (the flag is read when a function is compiled, not when it runs).
 
-Functions of a batch are Horner sums in the same lanes (:func:`taylor_lanes`):
-given each series' Taylor coefficients about its constant part, ``order``
-lane products of rising degree give the function, three to six times faster
-than the order recurrences one series per core (which need fewer products but
-cannot share a vector between series).  Composition runs the one-series
-kernel of :mod:`.tree` on row chunks in parallel (each chunk walks the monomial
-tree itself: the substituted products are redone per chunk, which pays from a
-few dozen rows), and so do the one-variable recurrences that give the Taylor
+Functions of a batch run in the same lanes.  ``exp``, ``log``, ``sqrt``, the
+reciprocal and division run their order recurrences
+(:func:`recurrence_lanes`): each degree block of the result is one lane
+product into its own tile, one product's work in all.  The others are Horner
+sums (:func:`taylor_lanes`): given each series' Taylor coefficients about its
+constant part, ``order`` lane products of rising degree give the function,
+three to six times faster than the order recurrences one series per core.
+
+Composition runs the one-series kernel of :mod:`.tree` on row chunks in
+parallel (each chunk walks the monomial tree itself: the substituted products
+are redone per chunk, which pays from a few dozen rows), and so do the one-variable recurrences that give the Taylor
 coefficients of the functions without a closed form (:func:`unary_batch`).
 """
 
