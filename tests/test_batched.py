@@ -164,3 +164,23 @@ def test_mismatched_batch_shapes_are_named():
     for op in (lambda: a * b, lambda: a / b, lambda: a + b):
         with pytest.raises(ValueError, match=r"\(20,\).*\(30,\)"):
             op()
+
+
+@pytest.mark.parametrize(
+    "f,error,match",
+    [
+        (lambda a: 1.0 / a, ZeroDivisionError, "constant part is 0"),
+        (lambda a: a**-1.0, ZeroDivisionError, "constant part 0 and a negative exponent"),
+        (dg.log, ValueError, r"log: constant part 0 outside the domain \(0, inf\)"),
+        (dg.sqrt, ValueError, r"sqrt: constant part 0 outside"),
+        (lambda a: a**0.5, ValueError, r"x\*\*0.5: constant part 0 outside"),
+    ],
+)
+def test_one_bad_constant_part_in_a_batch_is_refused(f, error, match):
+    """One series of 40 outside the domain stops the batched recurrence with its value."""
+    d = dg.Descriptor(nv=2, order=3)
+    c = _batch(d, 40, np.random.default_rng(9), POSITIVE).coeffs.copy()
+    c[7, 0] = 0.0
+    a = dg.Tensor(c, d)
+    with pytest.raises(error, match=match):
+        f(a)
