@@ -184,3 +184,15 @@ def test_one_bad_constant_part_in_a_batch_is_refused(f, error, match):
     a = dg.Tensor(c, d)
     with pytest.raises(error, match=match):
         f(a)
+
+
+def test_strided_batches_multiply_and_divide_like_contiguous_ones():
+    """Views with gaps between their series (every other one) take the copying path."""
+    d = dg.Descriptor(nv=3, order=4)
+    rng = np.random.default_rng(10)
+    a, b = _batch(d, 2 * 24, rng), _batch(d, 2 * 24, rng, POSITIVE)
+    a2, b2 = a.reshape(24, 2), b.reshape(24, 2)
+    sa, sb = a2[:, 0], b2[:, 1]  # strided: one series of two
+    assert not sa.coeffs.flags.c_contiguous
+    for f in (lambda u, v: u * v, lambda u, v: u / v):
+        truth.assert_close(f(sa, sb).coeffs, _one_by_one(f, sa, sb), rtol=1e-13, atol=1e-15)
