@@ -76,12 +76,22 @@ def _tile(m):
 
 
 @njit(cache=True)
-def _load_tile(x, n0, lanes, tile):
-    """Coefficient-major copy of rows ``n0 .. n0+lanes`` (row 0 for a 1-row operand)."""
-    if x.shape[0] == 1 or lanes < LANES:
+def _load_tile(x, n0, lanes, tile, first=True):
+    """Coefficient-major copy of rows ``n0 .. n0+lanes`` (row 0 for a 1-row operand).
+
+    A 1-row operand fills every lane, and only when ``first`` (a chunk's first
+    tile, for a tile that nothing writes to): the later tiles of the chunk
+    reuse it instead of copying the same series again.
+    """
+    if x.shape[0] == 1:
+        if first:
+            for l in range(LANES):
+                tile[:, l] = x[0]
+        return
+    if lanes < LANES:
         tile[:] = 0.0  # unused lanes of the last tile compute on zeros
         for l in range(lanes):
-            tile[:, l] = x[0 if x.shape[0] == 1 else n0 + l]
+            tile[:, l] = x[n0 + l]
         return
     rows = x[n0 : n0 + LANES]
     # coefficient outer: each tile row (one cache line) is written whole, from
@@ -101,11 +111,12 @@ def _mul_lanes(k, x, y, out, start, I, J):
         # allocation per tile costs more than its products
         a = _tile(m)
         b = _tile(m)
-        for t in range(c * tiles // k, (c + 1) * tiles // k):
+        lo = c * tiles // k
+        for t in range(lo, (c + 1) * tiles // k):
             n0 = t * LANES
             lanes = min(LANES, n - n0)
-            _load_tile(x, n0, lanes, a)
-            _load_tile(y, n0, lanes, b)
+            _load_tile(x, n0, lanes, a, t == lo)
+            _load_tile(y, n0, lanes, b, t == lo)
             # straight into the rows: a third tile would not fit in level 2 at (6, 10)
             _tile_product(a, b, a[:0], start, I, J, 0, m, out, n0, lanes)
 
@@ -244,7 +255,8 @@ def _recurrence_lanes(k, op, A, X, C, start, I, J, degrees, ord_off):
     for c in prange(k):
         a, f, b = _tile(m), _tile(m), _tile(m if rhs else 0)
         r = np.empty(LANES)  # the lanes' 1 / a_0 (per function)
-        for t in range(c * tiles // k, (c + 1) * tiles // k):
+        lo = c * tiles // k
+        for t in range(lo, (c + 1) * tiles // k):
             n0 = t * LANES
             lanes = min(LANES, n - n0)
             _load_tile(A, n0, lanes, a)
@@ -266,8 +278,8 @@ def _recurrence_lanes(k, op, A, X, C, start, I, J, degrees, ord_off):
                 if op == LOG:
                     b[:] = a
                     _scale_rows(b, 1, m, deg)
-                elif rhs:
-                    _load_tile(X, n0, lanes, b)
+                elif rhs:  # read only: one numerator series is loaded once per chunk
+                    _load_tile(X, n0, lanes, b, t == lo)
                 for l in range(LANES):
                     r[l] = 1.0 / a0[l]
                     f[0, l] = 0.0 if op == LOG else b[0, l] * r[l] if rhs else r[l]
