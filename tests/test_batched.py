@@ -2,6 +2,7 @@
 
 import tracemalloc
 
+import numba
 import numpy as np
 import pytest
 import truth
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import diffalg as dg
+from diffalg.kernels import batched as B
 from diffalg.ops.batch import BATCH_MIN
 
 DESCRIPTORS = [
@@ -196,3 +198,25 @@ def test_strided_batches_multiply_and_divide_like_contiguous_ones():
     assert not sa.coeffs.flags.c_contiguous
     for f in (lambda u, v: u * v, lambda u, v: u / v):
         truth.assert_close(f(sa, sb).coeffs, _one_by_one(f, sa, sb), rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("n", [8 * 40 + 5, 8 * 64])
+def test_one_series_reused_across_the_tiles_of_a_chunk(n):
+    """A one-series operand is copied into its tile once per chunk of several tiles."""
+    d = dg.Descriptor(nv=3, order=3)
+    rng = np.random.default_rng(11)
+    x, one = _batch(d, n, rng, POSITIVE), _batch(d, 1, rng, POSITIVE)[0]
+    cases = [
+        (lambda u, v: u * v, x, one), (lambda u, v: u * v, one, x),
+        (lambda u, v: u / v, one, x), (lambda u, v: u / v, x, one),
+    ]  # fmt: skip
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # 4 chunks: ten tiles or more each, on any machine
+    try:
+        assert -(-n // 8) >= 10 * B.chunks(-(-n // 8))
+        got = [f(u, v).coeffs for f, u, v in cases]
+    finally:
+        numba.set_num_threads(threads)
+    for (f, u, v), g in zip(cases, got, strict=True):
+        want = _one_by_one(f, *(w if w.ndim else w[None] for w in (u, v)))
+        truth.assert_close(g, want, rtol=1e-13, atol=1e-15)

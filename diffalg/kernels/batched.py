@@ -111,12 +111,12 @@ def _mul_lanes(k, x, y, out, start, I, J):
         # allocation per tile costs more than its products
         a = _tile(m)
         b = _tile(m)
-        lo = c * tiles // k
-        for t in range(lo, (c + 1) * tiles // k):
+        first = c * tiles // k
+        for t in range(first, (c + 1) * tiles // k):
             n0 = t * LANES
             lanes = min(LANES, n - n0)
-            _load_tile(x, n0, lanes, a, t == lo)
-            _load_tile(y, n0, lanes, b, t == lo)
+            _load_tile(x, n0, lanes, a, t == first)
+            _load_tile(y, n0, lanes, b, t == first)
             # straight into the rows: a third tile would not fit in level 2 at (6, 10)
             _tile_product(a, b, a[:0], start, I, J, 0, m, out, n0, lanes)
 
@@ -255,8 +255,8 @@ def _recurrence_lanes(k, op, A, X, C, start, I, J, degrees, ord_off):
     for c in prange(k):
         a, f, b = _tile(m), _tile(m), _tile(m if rhs else 0)
         r = np.empty(LANES)  # the lanes' 1 / a_0 (per function)
-        lo = c * tiles // k
-        for t in range(lo, (c + 1) * tiles // k):
+        first = c * tiles // k
+        for t in range(first, (c + 1) * tiles // k):
             n0 = t * LANES
             lanes = min(LANES, n - n0)
             _load_tile(A, n0, lanes, a)
@@ -279,7 +279,7 @@ def _recurrence_lanes(k, op, A, X, C, start, I, J, degrees, ord_off):
                     b[:] = a
                     _scale_rows(b, 1, m, deg)
                 elif rhs:  # read only: one numerator series is loaded once per chunk
-                    _load_tile(X, n0, lanes, b, t == lo)
+                    _load_tile(X, n0, lanes, b, t == first)
                 for l in range(LANES):
                     r[l] = 1.0 / a0[l]
                     f[0, l] = 0.0 if op == LOG else b[0, l] * r[l] if rhs else r[l]
