@@ -3,8 +3,8 @@
     python benchmarks/bench_batched.py           # full run (a few minutes)
     python benchmarks/bench_batched.py --quick   # under a minute, rougher
 
-Products (and ``sin``, ``exp`` and quotients, :data:`FUNCTIONS`) of ``N`` dense random series at (6 variables, order 6) and
-(6, 10): diffalg multiplies the two ``(N,)`` DA tensors in one call (SIMD lanes
+Products (and ``sin``, ``exp`` and quotients, :data:`FUNCTIONS`) of ``N`` dense
+random series at (6 variables, order 6) and (6, 10): diffalg multiplies the two ``(N,)`` DA tensors in one call (SIMD lanes
 on all cores); GTPSA and DACE, which work one series at a time, call their C
 product once per pair (through cffi / ctypes, on preallocated series).  The
 peers' time per product does not depend on which dense series it gets, so they
@@ -94,12 +94,13 @@ def _ours(dg, d, X, Y, S):
     return ops, {name: r.coeffs[:PEER_PAIRS] for name, r in ref.items()}
 
 
-#: Functions timed beside the product: ours on the batches ``x`` and ``s``, and
-#: the C functions GTPSA and DACE call on one series (``s``) or a pair (``x, s``).
+#: Functions timed beside the product: ours on the batches ``x`` and ``s``; how
+#: many operands the peers' C functions take (``s``, or ``x, s``); their names in
+#: GTPSA and in DACE.
 FUNCTIONS = {
-    "sin": (lambda dg, x, s: dg.sin(s), "mad_tpsa_sin", "daceSine"),
-    "exp": (lambda dg, x, s: dg.exp(s), "mad_tpsa_exp", "daceExponential"),
-    "div": (lambda dg, x, s: x / s, "mad_tpsa_div", "daceDivide"),
+    "sin": (lambda dg, x, s: dg.sin(s), 1, "mad_tpsa_sin", "daceSine"),
+    "exp": (lambda dg, x, s: dg.exp(s), 1, "mad_tpsa_exp", "daceExponential"),
+    "div": (lambda dg, x, s: x / s, 2, "mad_tpsa_div", "daceDivide"),
 }
 
 
@@ -151,12 +152,11 @@ def _peer(make, lib, d, X, Y, S):
     c_mul = be.mul_timer()
     column, function, handle = lib()
     calls = {"mul": [lambda a=a, b=b, o=o: c_mul(a, b, o) for a, b, o in zip(xs, ys, outs, strict=True)]}  # fmt: skip
-    for name, (_, *names) in FUNCTIONS.items():
+    for name, (_, arity, *names) in FUNCTIONS.items():
         fn = function(names[column])
         args = [(handle(a), handle(b), handle(o)) for a, b, o in zip(xs, ss, outs, strict=True)]
-        if name != "div":  # functions of one series: s -> out
-            args = [h[1:] for h in args]
-        calls[name] = [lambda f=fn, h=h: f(*h) for h in args]
+        # (x, s, out): the last ``arity`` operands, then the result
+        calls[name] = [lambda f=fn, h=h[-1 - arity :]: f(*h) for h in args]
 
     series = (xs, ys, ss, outs)  # the raw handles in ``calls`` point into these
 

@@ -27,8 +27,9 @@ three to six times faster than the order recurrences one series per core.
 
 Composition runs the one-series kernel of :mod:`.tree` on row chunks in
 parallel (each chunk walks the monomial tree itself: the substituted products
-are redone per chunk, which pays from a few dozen rows), and so do the one-variable recurrences that give the Taylor
-coefficients of the functions without a closed form (:func:`unary_batch`).
+are redone per chunk, which pays from a few dozen rows), and so do the
+one-variable recurrences that give the Taylor coefficients of the functions
+without a closed form (:func:`unary_batch`).
 """
 
 from __future__ import annotations
