@@ -14,7 +14,8 @@ The same Tensor carries the tape, PyTorch-style:
 [0.0707, 0.0099]
 """
 
-from . import autograd, cuda, maps, nn, optim, utils
+# allocator first: it sets the C allocator up for batches of series
+from . import allocator, autograd, cuda, maps, nn, optim, utils
 from .algebra import Descriptor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtypes import (
