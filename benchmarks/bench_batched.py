@@ -70,7 +70,7 @@ def _ours(dg, d, X, Y, S):
     # a fresh result of 10^4 series at (6, 10) is 640 MB, and the first writes to
     # it fault its pages in (up to half the product's time, by the run)
     into = np.empty_like(X)
-    tables = d.gather_tables
+    tables = d.lane_tables
     per = 1.0 / n  # every timing below covers the whole batch
     mul = {
         "ours batched": (loop(on(threads, lambda: x * y)), per),

@@ -287,6 +287,30 @@ class Descriptor:
         return out
 
     @cached_property
+    def lane_tables(self) -> tuple:
+        """``(starts, I, J, degrees, ord_off)``: what the batched lane kernels take.
+
+        ``I, J`` are :attr:`gather_tables`'; ``starts[e, k]`` (``e = 0 .. order + 1``)
+        is where the pairs of output ``k`` with ``deg m_I >= e`` begin, so
+        ``starts[0]`` is the gather table's ``start`` (``ncoef + 1`` entries).  A
+        kernel that knows which degree blocks of its operands are nonzero runs
+        only the pairs with ``lo_a <= deg m_I <= hi_a`` and ``lo_b <= deg m_J <=
+        hi_b``: one contiguous run of the gather table (its pairs are sorted by
+        ``I``, and the graded order sorts ``I`` by degree), as GTPSA skips the
+        zero orders of its series.
+        """
+        start, I, J = self.gather_tables
+        m, w = self.ncoef, self.order + 2
+        # pairs of output k with deg m_I < e: a search on the sorted key (k, deg m_I)
+        key = np.repeat(np.arange(m), np.diff(start).astype(np.int64)) * w + self.degrees[I]
+        want = np.arange(m * w)  # k · w + e, every k and e
+        starts = np.empty((w, m + 1), np.uint64)
+        starts[:, :m] = np.searchsorted(key, want).reshape(m, w).T
+        starts[:, m] = start[m]
+        starts.setflags(write=False)
+        return starts, I, J, self.degrees, self.ord_off
+
+    @cached_property
     def shift_tables(self) -> tuple[np.ndarray, np.ndarray]:
         """``(down, up)``: index of ``m / x_v`` and ``m · x_v`` for every monomial.
 

@@ -62,7 +62,7 @@ def mul(desc, x, y, n) -> np.ndarray:
     """``(n, ncoef)`` products of row arrays from :func:`series_rows`."""
     out = np.empty((n, desc.ncoef))
     if n >= BATCH_MIN:
-        B.mul_lanes(x, y, out, *desc.gather_tables)
+        B.mul_lanes(x, y, out, *desc.lane_tables)
     elif desc.ncoef <= GATHER_MAX:
         mul_gather_rows(x, y, out, *desc.gather_tables)
     else:
@@ -79,7 +79,7 @@ def div(desc, x, y, n) -> np.ndarray:
     if n < BATCH_MIN:
         F.div_rows(x, y, out, *desc.mul_args)
     else:
-        B.recurrence_lanes(F.RECIP, y, x, out, *desc.gather_tables, desc.degrees, desc.ord_off)
+        B.recurrence_lanes(F.RECIP, y, x, out, *desc.lane_tables)
     return out
 
 
@@ -95,8 +95,7 @@ def unary(desc, op, alpha, A, C, C2) -> None:
     if A.shape[0] >= BATCH_MIN:
         rec = _RECURRENT_POWERS.get(alpha) if op == F.POW else op
         if rec in B.RECURRENT:
-            B.recurrence_lanes(rec, np.ascontiguousarray(A), _NO_ROWS, C, *desc.gather_tables,
-                               desc.degrees, desc.ord_off)  # fmt: skip
+            B.recurrence_lanes(rec, np.ascontiguousarray(A), _NO_ROWS, C, *desc.lane_tables)
         else:
             taylor(desc, taylor_coefficients(desc.order, op, alpha, A[:, 0]), A, C)
     else:
@@ -107,7 +106,7 @@ def unary(desc, op, alpha, A, C, C2) -> None:
 def taylor(desc, coeffs, A, C) -> None:
     """``C[n] = Σ_k coeffs[n, k] (A[n] − A[n, 0])^k`` for every row."""
     if A.shape[0] >= BATCH_MIN:
-        B.taylor_lanes(coeffs, np.ascontiguousarray(A), C, *desc.gather_tables, desc.ord_off)
+        B.taylor_lanes(coeffs, np.ascontiguousarray(A), C, *desc.lane_tables)
     else:
         F.taylor_rows(coeffs, A, C, *desc.mul_args)
 
