@@ -3,10 +3,11 @@
     python benchmarks/bench_batched.py           # full run (a few minutes)
     python benchmarks/bench_batched.py --quick   # under a minute, rougher
 
-Products (and ``sin``, ``exp`` and quotients, :data:`FUNCTIONS`) of ``N`` dense
-random series at (6 variables, order 6) and (6, 10): diffalg multiplies the two ``(N,)`` DA tensors in one call (SIMD lanes
-on all cores); GTPSA and DACE, which work one series at a time, call their C
-product once per pair (through cffi / ctypes, on preallocated series).  The
+Products (and ``sin``, ``exp``, quotients and products of variables,
+:data:`FUNCTIONS`) of ``N`` dense random series at (6 variables, order 6) and (6, 10): diffalg multiplies
+the two ``(N,)`` DA tensors in one call (SIMD lanes on all cores); GTPSA and
+DACE, which work one series at a time, call their C product once per pair
+(through cffi / ctypes, on preallocated series).  The
 peers' time per product does not depend on which dense series it gets, so they
 cycle through 64 distinct pairs instead of building ``N`` series coefficient by
 coefficient from Python.  Our product is timed through the API (``x * y``, a fresh
@@ -40,9 +41,14 @@ SHAPES = [(6, 6), (6, 10)]
 PEER_PAIRS = 64  # distinct series pairs the one-at-a-time peers cycle through
 
 
-def _ours(dg, d, X, Y, S):
-    """diffalg: one call for the whole batch (all threads, and one thread)."""
-    x, y, s = dg.Tensor(X, d), dg.Tensor(Y, d), dg.Tensor(S, d)
+def _ours(dg, d, arrays):
+    """diffalg: one call for the whole batch (all threads, and one thread).
+
+    ``arrays``: the operands by name (:func:`operands`).
+    """
+    t = {k: dg.Tensor(a, d) for k, a in arrays.items()}
+    X, Y = arrays["x"], arrays["y"]
+    x, y, s = t["x"], t["y"], t["s"]
     n = X.shape[0]
     threads = numba.get_num_threads()
 
@@ -82,26 +88,41 @@ def _ours(dg, d, X, Y, S):
         "ours one at a time, 1 thread": (loop(one_by_one), per),
     }
     ops = {"mul": mul}
-    for name, (ours, *_) in FUNCTIONS.items():
-        f = lambda ours=ours: ours(dg, x, s)
+    ref = {"mul": x * y}
+    for name, (ours, names, *_) in FUNCTIONS.items():
+        f = lambda ours=ours, args=[t[k] for k in names]: ours(dg, *args)  # noqa: E731
         ops[name] = {
             "ours batched": (loop(on(threads, f)), per),
             "ours batched, 1 thread": (loop(on(1, f)), per),
         }
+        ref[name] = f()
     if _real_gpu(dg):
         _on_gpu(dg, d, x, y, s, mul, ops["sin"], per)
-    ref = {"mul": x * y} | {name: ours(dg, x, s) for name, (ours, *_) in FUNCTIONS.items()}
     return ops, {name: r.coeffs[:PEER_PAIRS] for name, r in ref.items()}
 
 
-#: Functions timed beside the product: ours on the batches ``x`` and ``s``; how
-#: many operands the peers' C functions take (``s``, or ``x, s``); their names in
-#: GTPSA and in DACE.
+#: Operations timed beside the dense product: ours on the named operands of
+#: :func:`operands`, those names, and the peers' C functions (operands, then the
+#: result) in GTPSA and in DACE.  "mul, variables" multiplies two batches of
+#: variables (a constant and one first-degree term each), where every library
+#: skips the zero orders.
 FUNCTIONS = {
-    "sin": (lambda dg, x, s: dg.sin(s), 1, "mad_tpsa_sin", "daceSine"),
-    "exp": (lambda dg, x, s: dg.exp(s), 1, "mad_tpsa_exp", "daceExponential"),
-    "div": (lambda dg, x, s: x / s, 2, "mad_tpsa_div", "daceDivide"),
+    "sin": (lambda dg, s: dg.sin(s), ("s",), "mad_tpsa_sin", "daceSine"),
+    "exp": (lambda dg, s: dg.exp(s), ("s",), "mad_tpsa_exp", "daceExponential"),
+    "div": (lambda dg, x, s: x / s, ("x", "s"), "mad_tpsa_div", "daceDivide"),
+    "mul, variables": (lambda dg, v, w: v * w, ("v", "w"), "mad_tpsa_mul", "daceMultiply"),
 }
+
+
+def operands(d, n, rng):
+    """``x, y``: dense random series; ``s``: small ones about 0.3; ``v, w``: variables."""
+    X, Y = rng.uniform(-1, 1, (2, n, d.ncoef))
+    S = 0.1 * rng.uniform(-1, 1, (n, d.ncoef))
+    S[:, 0] = 0.3
+    V, W = np.zeros((2, n, d.ncoef))
+    V[:, 0], W[:, 0] = rng.uniform(-1, 1, (2, n))
+    V[:, 1] = W[:, 2] = 1.0  # x1 and x2 about each series' point
+    return {"x": X, "y": Y, "s": S, "v": V, "w": W}
 
 
 def _real_gpu(dg) -> bool:
@@ -138,27 +159,28 @@ def _on_gpu(dg, d, x, y, s, mul, sin, per):
     sin["ours on GPU"] = (loop(synced(lambda: dg.sin(sg))), per)
 
 
-def _peer(make, lib, d, X, Y, S):
+def _peer(make, lib, d, arrays):
     """A one-at-a-time peer: its C product and functions over ``PEER_PAIRS`` pairs in turn.
 
     ``lib()`` gives the peer's column of :data:`FUNCTIONS` (0: GTPSA, 1: DACE), its C
-    function of a name, and a series' raw handle.
+    function of a name, and a series' raw handle.  Only nonzero coefficients are
+    set, so a peer sees the zero orders of the variables as its own.
     """
     be = make(d.nv, d.order)
-    xs = [be.from_coeffs(_as_dict(d, c)) for c in X[:PEER_PAIRS]]
-    ys = [be.from_coeffs(_as_dict(d, c)) for c in Y[:PEER_PAIRS]]
-    ss = [be.from_coeffs(_as_dict(d, c)) for c in S[:PEER_PAIRS]]
+    ser = {
+        k: [be.from_coeffs({m: v for m, v in _as_dict(d, c).items() if v}) for c in a[:PEER_PAIRS]]
+        for k, a in arrays.items()
+    }
     outs = [be.const(0.0) for _ in range(PEER_PAIRS)]
     c_mul = be.mul_timer()
     column, function, handle = lib()
-    calls = {"mul": [lambda a=a, b=b, o=o: c_mul(a, b, o) for a, b, o in zip(xs, ys, outs, strict=True)]}  # fmt: skip
-    for name, (_, arity, *names) in FUNCTIONS.items():
-        fn = function(names[column])
-        args = [(handle(a), handle(b), handle(o)) for a, b, o in zip(xs, ss, outs, strict=True)]
-        # (x, s, out): the last ``arity`` operands, then the result
-        calls[name] = [lambda f=fn, h=h[-1 - arity :]: f(*h) for h in args]
+    calls = {"mul": [lambda a=a, b=b, o=o: c_mul(a, b, o) for a, b, o in zip(ser["x"], ser["y"], outs, strict=True)]}  # fmt: skip
+    for name, (_, names, *c_names) in FUNCTIONS.items():
+        fn = function(c_names[column])
+        args = [[handle(ser[k][i]) for k in names] + [handle(outs[i])] for i in range(PEER_PAIRS)]
+        calls[name] = [lambda f=fn, h=h: f(*h) for h in args]
 
-    series = (xs, ys, ss, outs)  # the raw handles in ``calls`` point into these
+    series = (ser, outs)  # the raw handles in ``calls`` point into these
 
     def every(fs):
         def run(reps, series=series):
@@ -202,12 +224,10 @@ def series_tables(dg, n, budget, rounds):
     rows = []
     for nv, order in SHAPES:
         d = dg.Descriptor(nv=nv, order=order)
-        X, Y = rng.uniform(-1, 1, (2, n, d.ncoef))
-        S = 0.1 * rng.uniform(-1, 1, (n, d.ncoef))
-        S[:, 0] = 0.3
-        ops, ref = _ours(dg, d, X, Y, S)
+        arrays = operands(d, n, rng)
+        ops, ref = _ours(dg, d, arrays)
         for label, make, lib in (("GTPSA C", GtpsaBackend, _gtpsa), ("DACE C", DaceBackend, _dace)):  # fmt: skip
-            theirs, got = _peer(make, lib, d, X, Y, S)
+            theirs, got = _peer(make, lib, d, arrays)
             _check((nv, order), ref, got, label)
             for op, v in theirs.items():
                 ops[op][f"{label} one at a time"] = v

@@ -157,6 +157,7 @@ def _guarded(lo, hi, o, other_finite):
 @njit(parallel=True, cache=True, fastmath={"contract"})
 def _mul_lanes(k, x, y, out, ds, I, J, deg, ord_off):
     n, m = out.shape
+    o = ord_off.size - 2
     tiles = (n + LANES - 1) // LANES
     for c in prange(k):
         # tiles allocated once per chunk of tiles: for small series an
@@ -164,7 +165,6 @@ def _mul_lanes(k, x, y, out, ds, I, J, deg, ord_off):
         a = _tile(m)
         b = _tile(m)
         first = c * tiles // k
-        o = ord_off.size - 2
         la = ha = lb = hb = 0
         fa = fb = True
         for t in range(first, (c + 1) * tiles // k):
@@ -368,8 +368,11 @@ def _recurrence_lanes(k, op, A, X, C, ds, I, J, degrees, ord_off):
                     f[0, l] = 0.0 if op == LOG else b[0, l] * r[l] if rhs else r[l]
             if op == SQRT:
                 la, ha = 0, o  # f·f
-            else:  # f is made of f_0 and the numerator (an overflow on the way is not caught)
-                la, ha = _guarded(la, ha, o, _finite(f[:1]) and (fb if X.shape[0] else ra[2]))
+            else:  # f is made of f_0 and the right-hand side: the numerator, or a itself
+                # (for log, θa; for the reciprocal and exp, nothing else); an overflow
+                # on the way is not caught
+                rhs_finite = fb if X.shape[0] else ra[2]
+                la, ha = _guarded(la, ha, o, _finite(f[:1]) and rhs_finite)
             for d in range(1, o + 1):
                 lo, hi = ord_off[d], ord_off[d + 1]
                 # raw sums into block d: its pairs never read another row of block d
