@@ -28,6 +28,8 @@ def xy():
         (dict(nv=2, order=2.0), ValueError, "order must be a non-negative integer"),
         (dict(nv=2, order=True), ValueError, "order must be a non-negative integer"),
         (dict(variables=[], order=2), ValueError, "at least one variable"),
+        (dict(variables=6, order=2), TypeError, "sequence of names.*nv="),
+        (dict(variables="xy", order=2), TypeError, "sequence of names"),
         (dict(nv=3, variables=["a", "b"], order=2), ValueError, "2 variable names"),
         (dict(variables=["a", "a"], order=2), ValueError, "must be unique"),
         (dict(variables=["a"], params=["a"], order=2), ValueError, "must be unique"),

@@ -392,6 +392,13 @@ def _normalise(nv, order, variables, params, param_order):
             raise ValueError(f"nv must be a positive integer, got {nv!r}")
         variables = tuple(f"x{i + 1}" for i in range(int(nv)))
     else:
+        if isinstance(variables, (str, int, np.integer)):
+            # a count or one bare string would otherwise fail deep inside, or
+            # split "xy" into two names silently
+            raise TypeError(
+                f"variables must be a sequence of names, got {variables!r}"
+                " (pass nv= for a number of variables)"
+            )
         variables = tuple(str(v) for v in variables)
         if nv is not None and int(nv) != len(variables):
             raise ValueError(f"nv={nv} but {len(variables)} variable names given")
