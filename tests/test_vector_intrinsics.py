@@ -71,3 +71,7 @@ def test_intrinsics_refuse_other_arrays():
         on_ints(np.zeros(4, dtype=np.int64))
     with pytest.raises(TypingError):
         on_matrix(np.zeros((4, 4)), np.zeros((4, 4)))
+    # a strided view: the element pointers would step over the wrong elements
+    strided = np.zeros(32)[::2]
+    with pytest.raises(TypingError):
+        on_matrix(strided, np.zeros(16))

@@ -48,7 +48,13 @@ _LOW, _HIGH = _mask(0, 1, 4, 5), _mask(2, 3, 6, 7)
 
 
 def _flat_float64(ty):
-    return isinstance(ty, types.Array) and ty.ndim == 1 and ty.dtype == types.float64
+    # contiguous: the element pointers below step the data pointer, not the strides
+    return (
+        isinstance(ty, types.Array)
+        and ty.ndim == 1
+        and ty.dtype == types.float64
+        and ty.layout == "C"
+    )
 
 
 def _element(context, builder, aryty, ary, index, indexty):
@@ -59,7 +65,7 @@ def _element(context, builder, aryty, ary, index, indexty):
 
 @intrinsic
 def prefetch(typingctx, arr, index):
-    """Start fetching the cache line holding ``arr[index]`` (1-d float64).
+    """Start fetching the cache line holding ``arr[index]`` (1-d contiguous float64).
 
     A hint: it never faults (an address past the end is ignored by the
     processor) and changes no value.
@@ -80,7 +86,7 @@ def prefetch(typingctx, arr, index):
 
 @intrinsic
 def transpose4(typingctx, src, s0, ss, dst, d0, ds):
-    """``dst[d0 + j·ds + i] = src[s0 + i·ss + j]`` for ``i, j < 4``; 1-d float64 arrays.
+    """``dst[d0 + j·ds + i] = src[s0 + i·ss + j]`` for ``i, j < 4``; 1-d contiguous float64.
 
     Rows of four at offsets ``s0, s0 + ss, ...`` of ``src`` become columns at
     ``d0, d0 + ds, ...`` of ``dst``; unaligned addresses are fine.  No bounds
