@@ -30,6 +30,7 @@ def xy():
         (dict(variables=[], order=2), ValueError, "at least one variable"),
         (dict(variables=6, order=2), TypeError, "sequence of names.*nv="),
         (dict(variables="xy", order=2), TypeError, "sequence of names"),
+        (dict(variables=["x"], params="k1", order=2), TypeError, "params must be a sequence"),
         (dict(nv=3, variables=["a", "b"], order=2), ValueError, "2 variable names"),
         (dict(variables=["a", "a"], order=2), ValueError, "must be unique"),
         (dict(variables=["a"], params=["a"], order=2), ValueError, "must be unique"),

@@ -379,6 +379,17 @@ def _rebuild(variables, params, order, param_order):
     )
 
 
+def _names(names, what, hint=""):
+    """``names`` as a tuple of strings; a count or a bare string is refused.
+
+    A count would fail deep inside, and a string would split silently: "xy"
+    into two names.
+    """
+    if isinstance(names, (str, int, np.integer)):
+        raise TypeError(f"{what} must be a sequence of names, got {names!r}{hint}")
+    return tuple(str(v) for v in names)
+
+
 def _normalise(nv, order, variables, params, param_order):
     """Check constructor arguments; return ``(variables, params, order, param_order)``."""
     if order is None:
@@ -392,19 +403,12 @@ def _normalise(nv, order, variables, params, param_order):
             raise ValueError(f"nv must be a positive integer, got {nv!r}")
         variables = tuple(f"x{i + 1}" for i in range(int(nv)))
     else:
-        if isinstance(variables, (str, int, np.integer)):
-            # a count or one bare string would otherwise fail deep inside, or
-            # split "xy" into two names silently
-            raise TypeError(
-                f"variables must be a sequence of names, got {variables!r}"
-                " (pass nv= for a number of variables)"
-            )
-        variables = tuple(str(v) for v in variables)
+        variables = _names(variables, "variables", " (pass nv= for a number of variables)")
         if nv is not None and int(nv) != len(variables):
             raise ValueError(f"nv={nv} but {len(variables)} variable names given")
         if not variables:
             raise ValueError("Descriptor needs at least one variable")
-    params = tuple(str(p) for p in (params or ()))
+    params = _names(params or (), "params")
     names = variables + params
     if len(set(names)) != len(names):
         raise ValueError(f"variable and parameter names must be unique, got {list(names)}")

@@ -49,7 +49,8 @@ from .vector import prefetch, transpose4
 LANES = 8  # one AVX-512 register of float64 (two AVX2 ones)
 #: Coefficients up to which the product prefetches the next tile's operands:
 #: beyond, the two tiles fetched and the two being multiplied no longer fit in
-#: a core's level 2 (512 KiB on Zen 3), and the prefetch slowed (6, 8) and (6, 10).
+#: a core's level 2 (512 KiB on Zen 3), and the prefetch slowed (6, 8) and (6, 10)
+#: by 2 to 5 %; on Zen 4 (1 MiB) it measured level there, within noise.
 PREFETCH_MAX = 2048
 ONE, TWO, U8 = np.uint64(1), np.uint64(2), np.uint64(LANES)
 
@@ -240,10 +241,8 @@ def _tile_product(a, b, o, ds, I, J, deg, la, ha, lb, hb, k0, mk, out, n0, lanes
 
     ``px`` and ``py`` (1-d, possibly empty) are prefetched a cache line per
     output: a tile of ``ncoef`` rows of eight is ``ncoef`` lines, so the next
-    tile's operands arrive in cache while this one is multiplied.  With the
-    vector copies of :func:`_load_tile`, a product at (3, 6) runs 1.3 to 1.5
-    times, at (6, 6) 1.05 to 1.1 times as fast; at (6, 8) and (6, 10), where
-    ``PREFETCH_MAX`` turns the prefetch off, as before.
+    tile's operands arrive in cache while this one is multiplied (the
+    measurements are in the design notes).
     """
     # flat tiles, row r at r·LANES: the offset is a shift; through the 2-d tile
     # it was a multiplication by the runtime row stride, four per two pairs,
